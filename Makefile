@@ -1,0 +1,35 @@
+# The two commands of the README: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+
+.PHONY: run test install lint bench clean
+
+$(VENV)/.installed: pyproject.toml examples/wangge-noticeboard/pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]' -e examples/wangge-noticeboard
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(FLASK) init --demo-if-empty
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -p no:cacheprovider
+	@if [ -n "$$WANGGE_TEST_DATABASE_URL" ]; then \
+		echo "== the whole suite again on PostgreSQL =="; \
+		WANGGE_TEST_BACKEND=postgresql $(VENV)/bin/pytest -p no:cacheprovider; \
+	else echo "WANGGE_TEST_DATABASE_URL is not set: PostgreSQL run skipped"; fi
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,99 @@
+"""The core registers its own pages through the same hooks as every plugin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+
+from .hookspecs import hookimpl
+from .plugins import Action, Export, Module, NavItem, Widget
+
+ADMINS = ("district_admin", "community_admin")
+STAFF = ("district_admin", "community_admin", "grid_worker")
+EVERYONE = ("district_admin", "community_admin", "grid_worker", "member", "handler", "resident")
+
+
+@hookimpl
+def wangge_module():
+    return Module(
+        name="core",
+        title=_l("Core"),
+        description=_l("Grid tree, accounts, module switches and the audit log."),
+        switchable=False,
+    )
+
+
+@hookimpl
+def wangge_permissions():
+    return [
+        Action("dashboard.view", _l("See the dashboard"), EVERYONE),
+        Action("grid.view", _l("Browse the grid tree and node pages"), STAFF),
+        Action("grid.edit", _l("Create, edit, move and delete grid nodes"), ADMINS),
+        Action("grid.import", _l("Import and export the grid tree"), ("district_admin",)),
+        Action("orgs.view", _l("See departments, property companies and partner units"), STAFF),
+        Action("orgs.edit", _l("Edit departments, property companies and partner units"), ("district_admin",)),
+        Action("staffing.view", _l("See who covers which grid"), STAFF),
+        Action("staffing.manage", _l("Assign grid workers, A/B posts and leave"), ADMINS),
+        Action("users.manage", _l("Create, edit and disable user accounts"), ADMINS),
+        Action("modules.manage", _l("Switch modules on and off"), ADMINS),
+        Action("audit.view", _l("Read and export the audit log"), ADMINS),
+        Action("exports.view", _l("Download Excel exports"), STAFF),
+    ]
+
+
+@hookimpl
+def wangge_blueprints():
+    from .views import admin, auth, main
+
+    bps = [auth.bp, main.bp, admin.bp]
+    try:
+        from .grid import views as grid_views
+    except ImportError:  # pragma: no cover - grid pages not built yet
+        return bps
+    return [*bps, grid_views.bp]
+
+
+@hookimpl
+def wangge_nav_items():
+    return [
+        NavItem("main.dashboard", _l("Dashboard"), "dashboard.view", order=0, icon="home"),
+        NavItem("main.exports", _l("Exports"), "exports.view", order=900, icon="download"),
+        NavItem("admin.index", _l("Administration"), "users.manage", order=1000, icon="cog"),
+    ]
+
+
+@hookimpl
+def wangge_dashboard_widgets():
+    return [Widget("core.summary", _l("The grid at a glance"), "main.widget_summary", "dashboard.view", order=0)]
+
+
+@hookimpl
+def wangge_exports():
+    return [Export("admin.audit_export", _l("Audit log"), "audit.view")]
+
+
+@hookimpl
+def wangge_migrations_dir():
+    return str(Path(__file__).parent / "migrations" / "versions")
+
+
+@hookimpl
+def wangge_node_holders(node_ids):
+    from sqlalchemy import func, select
+
+    from .extensions import db
+    from .models import GridPost, RoleGrant
+
+    out = []
+    n = db.session.scalar(select(func.count()).select_from(RoleGrant).where(RoleGrant.node_id.in_(node_ids)))
+    if n:
+        out.append((_l("role grants"), n))
+    n = db.session.scalar(
+        select(func.count()).select_from(GridPost).where(
+            GridPost.node_id.in_(node_ids), (GridPost.a_user_id.isnot(None)) | (GridPost.b_user_id.isnot(None))
+        )
+    )
+    if n:
+        out.append((_l("staffed posts"), n))
+    return out

@@ -1,0 +1,46 @@
+"""Defaults. Overridden by instance/config.py, then by the environment
+(DATABASE_URL, and WANGGE_<KEY> for any key below), then by create_app(config)."""
+
+import json
+
+ENV_NAME = "development"  # "production" refuses a default secret key
+SECRET_KEY = None  # generated into instance/secret_key on first run
+SQLALCHEMY_DATABASE_URI = None  # instance/wangge.sqlite unless DATABASE_URL is set
+SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+LOAD_ENTRY_POINTS = True  # third-party plugins from the `wangge.plugins` entry points
+PLUGINS = None  # built-in plugins to load: None for all, or a list such as ["affairs"]
+TIMEZONE = "Asia/Shanghai"
+BABEL_DEFAULT_LOCALE = "zh_CN"
+LANGUAGES = ("zh_CN", "en")
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+# Rate limits (Flask-Limiter). In memory by default; with REDIS_URL set,
+# shared by every gunicorn worker and host.
+REDIS_URL = None
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = False
+LOGIN_RATE_LIMIT = "10 per 5 minutes"
+
+UPLOAD_FOLDER = None  # instance/uploads by default
+MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'; object-src 'none'"
+)
+
+PER_PAGE = 50
+
+
+def parse_env(value: str):
+    """WANGGE_* values: JSON when they parse as JSON (numbers, true, lists), else text."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value

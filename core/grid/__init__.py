@@ -1,0 +1,1 @@
+"""The grid tree: rules in services.py, pages in views.py."""

@@ -1,0 +1,108 @@
+"""Every hook of Wangge, in one place.
+
+Hooks *return declarations* (see core/plugins.py for the dataclasses); the
+core applies them and remembers which module each one came from, which is
+what lets a community switch a module off without a restart. A plugin
+implements only the hooks it needs; pluggy passes only the arguments an
+implementation names, so a hook can gain arguments without breaking plugins.
+
+Every hook here has a section in docs/plugins.md and a test
+(tests/test_hooks_meta.py fails otherwise).
+"""
+
+import pluggy
+
+PROJECT = "wangge"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --- Declaration: what the module is and what it adds ----------------------
+
+
+@hookspec
+def wangge_module():
+    """Return the plugin's `Module` (name, title, description, requires, default)."""
+
+
+@hookspec
+def wangge_blueprints():
+    """Return a list of Flask blueprints; the core registers them and gates them
+    by the module's switch for the community in scope."""
+
+
+@hookspec
+def wangge_permissions():
+    """Return a list of `Action`s (name, description, default roles) the module checks."""
+
+
+@hookspec
+def wangge_nav_items():
+    """Return a list of `NavItem`s for the main navigation."""
+
+
+@hookspec
+def wangge_node_panels():
+    """Return a list of `Panel`s shown on grid-node pages; each loads by hx-get
+    from an endpoint that takes `node_id`."""
+
+
+@hookspec
+def wangge_dashboard_widgets():
+    """Return a list of `Widget`s for the dashboard; each loads by hx-get."""
+
+
+@hookspec
+def wangge_exports():
+    """Return a list of `Export`s: Excel downloads listed on the exports page."""
+
+
+@hookspec
+def wangge_cli_commands():
+    """Return a list of click commands added under `flask --app wsgi`."""
+
+
+@hookspec
+def wangge_migrations_dir():
+    """Return the path of the module's Alembic versions folder (its own branch)."""
+
+
+@hookspec
+def wangge_translations_dir():
+    """Return the path of the module's `translations/` folder (Babel catalogs)."""
+
+
+# --- Data and lifecycle ----------------------------------------------------
+
+
+@hookspec
+def wangge_demo_data(scale, rng, report):
+    """Add the module's demo data after the core built the demo district.
+
+    `scale` is the --scale factor, `rng` a seeded `random.Random`, `report(text)`
+    prints a line of progress. Deterministic for a given seed.
+    """
+
+
+@hookspec
+def wangge_node_holders(node_ids):
+    """Return a list of (label, count) of the module's records that hold the given
+    grid nodes, so that deleting a node that still has data is refused by name."""
+
+
+@hookspec
+def wangge_person_records(user_id):
+    """Return a list of `ServiceRecord`s a module keeps for one user (a member's
+    service record, a worker's visits), for modules that assess people."""
+
+
+# --- Cross-module requests ---------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def wangge_report_problem(node_id, description, reporter_name, reporter_phone, channel, user_id, source_ref):
+    """Hand a problem found on the front line (for example on a visit) to the
+    module that handles problems. Return the new problem's reference (a string)
+    or None. The core only calls the implementations of modules that are on
+    for the node's community."""

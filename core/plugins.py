@@ -1,0 +1,251 @@
+"""The plugin manager and the registry of what the plugins declared.
+
+The manager is built inside create_app (never a module global), so every
+app — and every test — has its own. Built-in modules are the packages under
+plugins/; third-party ones come from the entry-point group `wangge.plugins`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+
+ENTRY_POINT_GROUP = "wangge.plugins"
+CORE_MODULE = "core"
+
+
+class PluginError(RuntimeError):
+    """A plugin failed to load; the message names it."""
+
+
+@dataclass(frozen=True)
+class Module:
+    name: str
+    title: Any  # a lazy_gettext string
+    description: Any = ""
+    requires: tuple[str, ...] = ()
+    default_enabled: bool = True
+    # The core module cannot be switched off.
+    switchable: bool = True
+
+
+@dataclass(frozen=True)
+class Action:
+    """A permission: which roles may do it by default."""
+
+    name: str
+    description: Any
+    default_roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    title: Any
+    # Shown only to users holding this permission (None: every signed-in user).
+    permission: str | None = None
+    order: int = 100
+    icon: str = ""
+    module: str = ""
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A part of the grid-node page, loaded by hx-get from `endpoint(node_id=…)`."""
+
+    key: str
+    title: Any
+    endpoint: str
+    permission: str | None = None
+    levels: tuple[str, ...] = ("district", "community", "estate", "building", "zone")
+    order: int = 100
+    module: str = ""
+
+
+@dataclass(frozen=True)
+class Widget:
+    """A dashboard part, loaded by hx-get from `endpoint`."""
+
+    key: str
+    title: Any
+    endpoint: str
+    permission: str | None = None
+    order: int = 100
+    module: str = ""
+
+
+@dataclass(frozen=True)
+class Export:
+    endpoint: str
+    title: Any
+    permission: str | None = None
+    description: Any = ""
+    module: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceRecord:
+    date: Any
+    kind: str
+    summary: str
+    points: float = 0.0
+    module: str = ""
+
+
+@dataclass
+class Registry:
+    """Everything the plugins declared, each item tagged with its module."""
+
+    modules: dict[str, Module] = field(default_factory=dict)
+    actions: dict[str, Action] = field(default_factory=dict)
+    action_module: dict[str, str] = field(default_factory=dict)
+    nav_items: list[NavItem] = field(default_factory=list)
+    panels: list[Panel] = field(default_factory=list)
+    widgets: list[Widget] = field(default_factory=list)
+    exports: list[Export] = field(default_factory=list)
+    blueprint_module: dict[str, str] = field(default_factory=dict)
+    migration_dirs: list[str] = field(default_factory=list)
+    translation_dirs: list[str] = field(default_factory=list)
+    cli_commands: list[Any] = field(default_factory=list)
+
+
+def builtin_plugin_names() -> list[str]:
+    import plugins
+
+    return sorted(
+        f"plugins.{m.name}" for m in pkgutil.iter_modules(plugins.__path__) if m.ispkg
+    )
+
+
+def build_plugin_manager(
+    extra_plugins: list[Any] | None = None,
+    load_entry_points: bool = True,
+    only: list[str] | None = None,
+):
+    """Build a plugin manager: the core, the built-in plugins (all, or those
+    named in `only`), the entry-point plugins, then `extra_plugins`."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    from . import builtin
+
+    pm.register(builtin, name=CORE_MODULE)
+    for dotted in builtin_plugin_names():
+        if only is not None and dotted.removeprefix("plugins.") not in only:
+            continue
+        try:
+            mod = importlib.import_module(dotted)
+        except Exception as exc:  # noqa: BLE001 - any failure must name the plugin
+            raise PluginError(f"Plugin {dotted!r} failed to import: {exc}") from exc
+        _register(pm, mod, dotted)
+    if load_entry_points:
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if pm.get_plugin(ep.name) is not None:
+                continue
+            try:
+                mod = ep.load()
+            except Exception as exc:  # noqa: BLE001
+                raise PluginError(f"Plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
+            _register(pm, mod, ep.name)
+    for plugin in extra_plugins or []:
+        _register(pm, plugin, getattr(plugin, "__name__", None))
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        name = pm.get_name(exc.plugin) if exc.plugin is not None else "?"
+        raise PluginError(f"Plugin {name!r} implements an unknown hook: {exc}") from exc
+    return pm
+
+
+def _register(pm, plugin, name):
+    try:
+        pm.register(plugin, name=name)
+    except (ValueError, pluggy.PluginValidationError) as exc:
+        raise PluginError(f"Plugin {name!r} could not be registered: {exc}") from exc
+
+
+def call_each(pm, hook_name: str, **kwargs) -> list[tuple[str, Any]]:
+    """Call every implementation of a hook and return (plugin name, result) pairs.
+
+    Declaration hooks go through here so that the core knows which plugin
+    returned what.
+    """
+    hook = getattr(pm.hook, hook_name)
+    out = []
+    for impl in reversed(hook.get_hookimpls()):
+        argnames = impl.argnames
+        try:
+            result = impl.function(*[kwargs[a] for a in argnames])
+        except Exception as exc:  # noqa: BLE001
+            raise PluginError(f"Plugin {impl.plugin_name!r} failed in {hook_name}: {exc}") from exc
+        if result is not None:
+            out.append((impl.plugin_name, result))
+    return out
+
+
+def build_registry(pm) -> Registry:
+    reg = Registry()
+    plugin_module: dict[str, str] = {}
+    for plugin_name, module in call_each(pm, "wangge_module"):
+        if module.name in reg.modules:
+            raise PluginError(f"Plugin {plugin_name!r} declares module {module.name!r} twice")
+        reg.modules[module.name] = module
+        plugin_module[plugin_name] = module.name
+    for plugin_name in [pm.get_name(p) for p in pm.get_plugins()]:
+        if plugin_name not in plugin_module:
+            raise PluginError(f"Plugin {plugin_name!r} declares no Module (wangge_module)")
+    for mod in reg.modules.values():
+        for req in mod.requires:
+            if req not in reg.modules:
+                raise PluginError(f"Module {mod.name!r} requires {req!r}, which is not installed")
+
+    def tag(items, plugin_name):
+        from dataclasses import replace
+
+        return [replace(i, module=plugin_module[plugin_name]) for i in items]
+
+    for plugin_name, actions in call_each(pm, "wangge_permissions"):
+        for action in actions:
+            reg.actions[action.name] = action
+            reg.action_module[action.name] = plugin_module[plugin_name]
+    for plugin_name, items in call_each(pm, "wangge_nav_items"):
+        reg.nav_items.extend(tag(items, plugin_name))
+    for plugin_name, items in call_each(pm, "wangge_node_panels"):
+        reg.panels.extend(tag(items, plugin_name))
+    for plugin_name, items in call_each(pm, "wangge_dashboard_widgets"):
+        reg.widgets.extend(tag(items, plugin_name))
+    for plugin_name, items in call_each(pm, "wangge_exports"):
+        reg.exports.extend(tag(items, plugin_name))
+    for _plugin_name, path in call_each(pm, "wangge_migrations_dir"):
+        reg.migration_dirs.append(str(path))
+    for _plugin_name, path in call_each(pm, "wangge_translations_dir"):
+        reg.translation_dirs.append(str(path))
+    for _plugin_name, cmds in call_each(pm, "wangge_cli_commands"):
+        reg.cli_commands.extend(cmds)
+    reg.nav_items.sort(key=lambda i: i.order)
+    reg.panels.sort(key=lambda i: i.order)
+    reg.widgets.sort(key=lambda i: i.order)
+    reg._plugin_module = plugin_module  # type: ignore[attr-defined]
+    return reg
+
+
+def register_blueprints(app, pm, reg: Registry) -> None:
+    """Register every plugin's blueprints, remembering the module of each.
+
+    Gating by module switch happens in one app-level before_request hook
+    (core/__init__.py) that looks the blueprint up here, so blueprints are
+    never mutated and can be registered in many apps (tests).
+    """
+    plugin_module = reg._plugin_module  # type: ignore[attr-defined]
+    for plugin_name, blueprints in call_each(pm, "wangge_blueprints"):
+        module = plugin_module[plugin_name]
+        for bp in blueprints:
+            app.register_blueprint(bp)
+            reg.blueprint_module[bp.name] = module

@@ -1,0 +1,395 @@
+"""Administration: users and their roles, module switches, the audit log."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from ..audit import record
+from ..excel import xlsx_response
+from ..extensions import db
+from ..models import ROLES, AuditLog, GridNode, Organisation, RoleGrant, User
+from ..modules import ModuleSwitchError, enabled_modules, set_enabled
+from ..security import admin_community_ids, can, in_scope, is_district_admin, requires, scope_filter
+from ..web import Page, paginate, render
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+ROLE_TITLES = {
+    "district_admin": _l("District admin"),
+    "community_admin": _l("Community admin"),
+    "grid_worker": _l("Grid worker"),
+    "member": _l("Party member"),
+    "handler": _l("Handler"),
+    "resident": _l("Resident"),
+}
+
+PHONE = Regexp(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$", message=_l("Enter an 11-digit mobile number or a landline such as 0553-1234567."))
+
+
+class UserForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        validators=[
+            DataRequired(),
+            Length(max=60),
+            Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Use letters, digits, dots, dashes or underscores.")),
+        ],
+    )
+    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
+    phone = StringField(_l("Phone"), validators=[Optional(), PHONE])
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=128)])
+    organisation_id = SelectField(_l("Organisation (handlers)"), coerce=int, validators=[Optional()])
+    active = BooleanField(_l("Account active"), default=True)
+
+
+class GrantForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[])
+    node_code = StringField(_l("On grid (code)"), validators=[DataRequired(), Length(max=40)])
+
+
+@bp.route("/")
+@requires("users.manage")
+def index():
+    return render("admin/index.html")
+
+
+def _users_stmt():
+    stmt = select(User).order_by(User.username)
+    if not is_district_admin():
+        # A community admin manages the accounts holding a role in their communities.
+        stmt = stmt.where(
+            User.id.in_(
+                select(RoleGrant.user_id)
+                .join(GridNode, GridNode.id == RoleGrant.node_id)
+                .where(scope_filter(GridNode.path, "users.manage"))
+            )
+        )
+    q = request.args.get("q", "").strip()
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
+    return stmt
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if not is_district_admin():
+        visible = db.session.scalar(_users_stmt().where(User.id == user_id).with_only_columns(User.id))
+        if visible is None:
+            abort(404)
+    return user
+
+
+@bp.route("/users")
+@requires("users.manage")
+def users():
+    page = paginate(_users_stmt().options(selectinload(User.grants).joinedload(RoleGrant.node)), per_page=30)
+    return render("admin/users.html", block="user_list", page=page, role_titles=ROLE_TITLES, q=request.args.get("q", ""))
+
+
+def _org_choices():
+    orgs = db.session.execute(
+        select(Organisation.id, Organisation.name)
+        .where(Organisation.kind.in_(("department", "property_company")))
+        .order_by(Organisation.kind, Organisation.name)
+    ).all()
+    return [(0, _("— none —"))] + [(i, n) for i, n in orgs]
+
+
+def _grantable_roles():
+    if is_district_admin():
+        return list(ROLES)
+    return [r for r in ROLES if r != "district_admin"]
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires("users.manage")
+def user_new():
+    form = UserForm()
+    form.organisation_id.choices = _org_choices()
+    grant = GrantForm(prefix="g")
+    grant.role.choices = [(r, ROLE_TITLES[r]) for r in _grantable_roles()]
+    if request.method == "POST":
+        ok = form.validate() & grant.validate()
+        node = _node_for_grant(grant) if ok else None
+        if ok and node is not None:
+            if db.session.scalar(select(User.id).where(User.username == form.username.data)):
+                form.username.errors.append(_("This username is taken."))
+            elif not form.password.data:
+                form.password.errors.append(_("Give the new account a password of at least 8 characters."))
+            else:
+                user = User(
+                    username=form.username.data,
+                    display_name=form.display_name.data,
+                    phone=form.phone.data or None,
+                    organisation_id=form.organisation_id.data or None,
+                    active=form.active.data,
+                )
+                user.set_password(form.password.data)
+                db.session.add(user)
+                db.session.flush()
+                db.session.add(RoleGrant(user_id=user.id, role=grant.role.data, node_id=node.id))
+                record("user.created", user, summary=f"{grant.role.data}@{node.code}", community_id=node.community_id)
+                db.session.commit()
+                flash(_("Account %(name)s created.", name=user.username), "success")
+                return redirect(url_for("admin.user_edit", user_id=user.id))
+    return render("admin/user_form.html", form=form, grant=grant, user=None)
+
+
+def _node_for_grant(grant: GrantForm) -> GridNode | None:
+    node = db.session.scalar(select(GridNode).where(GridNode.code == grant.node_code.data.strip()))
+    if node is None or not in_scope(node, "users.manage"):
+        grant.node_code.errors.append(_("No grid with this code in your area."))
+        return None
+    if grant.role.data == "district_admin" and node.level != "district":
+        grant.node_code.errors.append(_("A district admin is granted on the district."))
+        return None
+    if grant.role.data == "community_admin" and node.level not in ("district", "community"):
+        grant.node_code.errors.append(_("A community admin is granted on a community."))
+        return None
+    return node
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@requires("users.manage")
+def user_edit(user_id: int):
+    user = _user_or_404(user_id)
+    form = UserForm(obj=user)
+    form.organisation_id.choices = _org_choices()
+    if request.method == "GET":
+        form.organisation_id.data = user.organisation_id or 0
+    grant = GrantForm(prefix="g")
+    grant.role.choices = [(r, ROLE_TITLES[r]) for r in _grantable_roles()]
+    if request.method == "POST" and form.validate():
+        clash = db.session.scalar(select(User.id).where(User.username == form.username.data, User.id != user.id))
+        if clash:
+            form.username.errors.append(_("This username is taken."))
+        elif user.id == current_user.id and not form.active.data:
+            form.active.errors.append(_("You cannot disable your own account."))
+        else:
+            was_active = user.active
+            user.username = form.username.data
+            user.display_name = form.display_name.data
+            user.phone = form.phone.data or None
+            user.organisation_id = form.organisation_id.data or None
+            user.active = form.active.data
+            if form.password.data:
+                user.set_password(form.password.data)
+            action = "user.updated"
+            if was_active and not user.active:
+                action = "user.disabled"
+            elif not was_active and user.active:
+                action = "user.enabled"
+            record(action, user)
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return render("admin/user_form.html", form=form, grant=grant, user=user, role_titles=ROLE_TITLES)
+
+
+@bp.route("/users/<int:user_id>/grants", methods=["POST"])
+@requires("users.manage")
+def grant_add(user_id: int):
+    user = _user_or_404(user_id)
+    grant = GrantForm(prefix="g")
+    grant.role.choices = [(r, ROLE_TITLES[r]) for r in _grantable_roles()]
+    if grant.validate():
+        node = _node_for_grant(grant)
+        if node is not None:
+            exists = db.session.scalar(
+                select(RoleGrant.id).where(
+                    RoleGrant.user_id == user.id, RoleGrant.role == grant.role.data, RoleGrant.node_id == node.id
+                )
+            )
+            if not exists:
+                db.session.add(RoleGrant(user_id=user.id, role=grant.role.data, node_id=node.id))
+                record("role.granted", user, summary=f"{grant.role.data}@{node.code}", community_id=node.community_id)
+                db.session.commit()
+            flash(_("Role granted."), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    for errors in (grant.role.errors, grant.node_code.errors):
+        for e in errors:
+            flash(str(e), "error")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/grants/<int:grant_id>/delete", methods=["POST"])
+@requires("users.manage")
+def grant_delete(user_id: int, grant_id: int):
+    user = _user_or_404(user_id)
+    grant = db.session.get(RoleGrant, grant_id)
+    if grant is None or grant.user_id != user.id or not in_scope(grant.node, "users.manage"):
+        abort(404)
+    if grant.role == "district_admin" and user.id == current_user.id:
+        flash(_("You cannot remove your own district admin role."), "error")
+        return redirect(url_for("admin.user_edit", user_id=user.id))
+    record("role.revoked", user, summary=f"{grant.role}@{grant.node.code}", community_id=grant.node.community_id)
+    db.session.delete(grant)
+    db.session.commit()
+    flash(_("Role removed."), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+# --- Module switches ------------------------------------------------------------
+
+
+def _switchable_communities():
+    ids = admin_community_ids()
+    stmt = select(GridNode).where(GridNode.level == "community").order_by(GridNode.sort_order, GridNode.id)
+    if ids is not None:
+        stmt = stmt.where(GridNode.id.in_(ids or [-1]))
+    return list(db.session.scalars(stmt))
+
+
+def _switch_target() -> GridNode | None:
+    """The community whose switches are shown; None is the district default."""
+    raw = request.values.get("community", "")
+    ids = admin_community_ids()
+    if raw.isdigit():
+        node = db.session.get(GridNode, int(raw))
+        if node is None or node.level != "community" or (ids is not None and node.id not in ids):
+            abort(404)
+        return node
+    if ids is None:
+        return None
+    if len(ids) >= 1:
+        return db.session.get(GridNode, sorted(ids)[0])
+    abort(404)
+
+
+@bp.route("/modules")
+@requires("modules.manage")
+def modules():
+    target = _switch_target()
+    return _render_modules(target)
+
+
+def _render_modules(target, error: str | None = None, block: str | None = "content"):
+    reg = current_app.extensions["wangge"].registry
+    cid = target.id if target else None
+    on = enabled_modules(cid)
+    items = [m for m in reg.modules.values() if m.switchable]
+    return render(
+        "admin/modules.html",
+        block=block,
+        target=target,
+        items=items,
+        on=on,
+        error=error,
+        communities=_switchable_communities(),
+        district=is_district_admin(),
+        titles={m.name: m.title for m in reg.modules.values()},
+    )
+
+
+@bp.route("/modules/switch", methods=["POST"])
+@requires("modules.manage")
+def module_switch():
+    target = _switch_target()
+    name = request.form.get("module", "")
+    on = request.form.get("enabled") == "1"
+    error = None
+    try:
+        changed = set_enabled(target.id if target else None, name, on, current_user.id)
+    except ModuleSwitchError as exc:
+        error = str(exc)
+        db.session.rollback()
+    else:
+        where = target.name if target else _("district default")
+        record(
+            "module.enabled" if on else "module.disabled",
+            object_type="module",
+            object_id=name,
+            summary=f"{', '.join(changed) or name} @ {where}",
+            community_id=target.id if target else None,
+        )
+        db.session.commit()
+    return _render_modules(target, error=error, block="switches")
+
+
+# --- Audit log ------------------------------------------------------------------
+
+
+def _audit_stmt():
+    stmt = select(AuditLog).order_by(AuditLog.id.desc())
+    ids = admin_community_ids()
+    if ids is not None:
+        stmt = stmt.where(AuditLog.community_id.in_(ids or [-1]))
+    a = request.args
+    if a.get("user"):
+        stmt = stmt.where(AuditLog.username.ilike(f"%{a['user'].strip()}%"))
+    if a.get("action"):
+        stmt = stmt.where(AuditLog.action.ilike(f"{a['action'].strip()}%"))
+    if a.get("object_type"):
+        stmt = stmt.where(AuditLog.object_type == a["object_type"].strip())
+    for key, op in (("from", "ge"), ("to", "lt")):
+        raw = a.get(key, "").strip()
+        if raw:
+            try:
+                day = dt.date.fromisoformat(raw)
+            except ValueError:
+                continue
+            if op == "ge":
+                stmt = stmt.where(AuditLog.at >= dt.datetime.combine(day, dt.time()))
+            else:
+                stmt = stmt.where(AuditLog.at < dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
+    return stmt
+
+
+@bp.route("/audit")
+@requires("audit.view")
+def audit():
+    page: Page = paginate(_audit_stmt(), per_page=50)
+    return render("admin/audit.html", block="audit_list", page=page, args=request.args)
+
+
+AUDIT_HEADERS = (_l("Time (UTC)"), _l("User"), _l("Action"), _l("Record type"), _l("Record"), _l("Summary"), _l("IP address"))
+
+
+def _audit_rows():
+    for e in db.session.scalars(_audit_stmt().limit(100_000)).yield_per(1000):
+        yield (e.at.isoformat(sep=" ", timespec="seconds"), e.username, e.action, e.object_type, e.object_id, e.summary, e.ip)
+
+
+@bp.route("/audit/export.xlsx")
+@requires("audit.view")
+def audit_export():
+    record("audit.exported", object_type="audit_log", summary=request.query_string.decode()[:200])
+    db.session.commit()
+    return xlsx_response("audit-log.xlsx", [str(h) for h in AUDIT_HEADERS], _audit_rows(), title="audit")
+
+
+@bp.route("/audit/export.csv")
+@requires("audit.view")
+def audit_export_csv():
+    record("audit.exported", object_type="audit_log", summary=request.query_string.decode()[:200])
+    db.session.commit()
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([str(h) for h in AUDIT_HEADERS])
+    w.writerows(_audit_rows())
+    resp = Response("\ufeff" + buf.getvalue(), mimetype="text/csv")
+    resp.headers["Content-Disposition"] = "attachment; filename=audit-log.csv"
+    return resp
+
+
+@bp.app_template_global()
+def role_title(role: str):
+    return ROLE_TITLES.get(role, role)
+
+
+__all__ = ["bp", "can"]

@@ -1,0 +1,123 @@
+"""Helpers every view uses: render a page or its fragment, paginate in SQL,
+the community in scope, and the error pages."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from flask import abort, g, render_template, request, session
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import GridNode
+
+
+def is_fragment_request() -> bool:
+    """An HTMX request that wants a fragment (boosted navigation wants the page)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render(template: str, block: str | None = "content", **context):
+    """Render the whole page, or only `block` of it for an HTMX request.
+
+    One template serves both, so every fragment URL also works as a full
+    page (reload, bookmarks, no-JS browsers).
+    """
+    if block and is_fragment_request():
+        return render_block(template, block, **context)
+    return render_template(template, **context)
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(stmt, per_page: int = 50, scalars: bool = True, count: bool = True) -> Page:
+    """Paginate a select in SQL; the page number comes from ?page=."""
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    total = 0
+    if count:
+        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    q = stmt.limit(per_page).offset((page - 1) * per_page)
+    items = list(db.session.scalars(q)) if scalars else list(db.session.execute(q))
+    return Page(items=items, page=page, per_page=per_page, total=total or 0)
+
+
+def community_of(node: GridNode | None) -> int | None:
+    if node is None:
+        return None
+    if node.level == "community":
+        return node.id
+    return node.community_id
+
+
+def current_community_id() -> int | None:
+    """The community in scope for this request.
+
+    From, in order: the node in the URL (a `node_id` view argument), a
+    `community` query argument, the community chosen in the header (session),
+    the user's only community. None means district-wide.
+    """
+    if "wangge_community" in g:
+        return g.wangge_community
+    cid = None
+    node_id = (request.view_args or {}).get("node_id")
+    if node_id is not None:
+        node = db.session.get(GridNode, node_id)
+        cid = community_of(node)
+        if node is not None and node.level == "district":
+            cid = None
+    elif request.args.get("community", "").isdigit():
+        cid = int(request.args["community"])
+    elif session.get("community_id"):
+        cid = session["community_id"]
+    elif current_user.is_authenticated:
+        cid = home_community_id()
+    g.wangge_community = cid
+    return cid
+
+
+def home_community_id() -> int | None:
+    from .security import _grants
+
+    ids = set()
+    for _role, path in _grants():
+        parts = path.strip("/").split("/")
+        if len(parts) < 2:
+            return None
+        ids.add(int(parts[1]))
+    return ids.pop() if len(ids) == 1 else None
+
+
+def get_or_404(model, ident):
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def client_ip() -> str | None:
+    return request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip() or None

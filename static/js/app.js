@@ -1,0 +1,49 @@
+// Wangge's only script besides the vendored libraries. No inline scripts:
+// the Content-Security-Policy allows scripts from this app only.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // <select class="autosubmit"> submits its form on change (the form keeps a
+  // submit button, hidden with JS on, for browsers without JS).
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    if (el.matches && el.matches("select.autosubmit")) {
+      if (el.form.requestSubmit) { el.form.requestSubmit(); } else { el.form.submit(); }
+    }
+  });
+
+  // <button data-confirm="…"> asks before submitting.
+  document.addEventListener("click", function (ev) {
+    var el = ev.target.closest && ev.target.closest("[data-confirm]");
+    if (el && !window.confirm(el.getAttribute("data-confirm"))) {
+      ev.preventDefault();
+      ev.stopPropagation();
+    }
+  }, true);
+
+  // Error pages come back into #flash for fragment requests: let htmx swap them.
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var status = ev.detail.xhr.status;
+    if (status === 404 || status === 403 || status === 400 || status === 409 || status === 422 || status === 500 || status === 429) {
+      ev.detail.shouldSwap = true;
+      ev.detail.isError = false;
+    }
+  });
+
+  // Charts: <div class="chart" data-chart='{"type": "bar", ...}'> becomes an
+  // ECharts chart when echarts is loaded on the page (only where a chart is shown).
+  function drawCharts(root) {
+    if (!window.echarts) { return; }
+    root.querySelectorAll("[data-chart]").forEach(function (el) {
+      if (el.dataset.drawn) { return; }
+      el.dataset.drawn = "1";
+      var spec = JSON.parse(el.getAttribute("data-chart"));
+      var chart = window.echarts.init(el, null, { renderer: "canvas" });
+      chart.setOption(spec);
+      window.addEventListener("resize", function () { chart.resize(); });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  document.addEventListener("htmx:afterSettle", function (ev) { drawCharts(ev.target); });
+})();
