@@ -91,12 +91,6 @@ def wangge_node_holders(node_ids):
     grid nodes, so that deleting a node that still has data is refused by name."""
 
 
-@hookspec
-def wangge_person_records(user_id):
-    """Return a list of `ServiceRecord`s a module keeps for one user (a member's
-    service record, a worker's visits), for modules that assess people."""
-
-
 # --- Cross-module requests ---------------------------------------------------
 
 

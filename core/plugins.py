@@ -89,15 +89,6 @@ class Export:
     module: str = ""
 
 
-@dataclass(frozen=True)
-class ServiceRecord:
-    date: Any
-    kind: str
-    summary: str
-    points: float = 0.0
-    module: str = ""
-
-
 @dataclass
 class Registry:
     """Everything the plugins declared, each item tagged with its module."""
@@ -249,3 +240,23 @@ def register_blueprints(app, pm, reg: Registry) -> None:
         for bp in blueprints:
             app.register_blueprint(bp)
             reg.blueprint_module[bp.name] = module
+
+
+def call_for_community(app, hook_name: str, community_id: int | None, **kwargs):
+    """Call a hook on the plugins whose module is on for `community_id` only.
+
+    Cross-module requests go through here (for example a visit finding handed
+    to the module that handles problems), so a module switched off for a
+    community never receives its work.
+    """
+    from .modules import is_enabled
+
+    state = app.extensions["wangge"]
+    plugin_module = state.registry._plugin_module
+    off = [
+        p
+        for p in state.pm.get_plugins()
+        if not is_enabled(plugin_module.get(state.pm.get_name(p), CORE_MODULE), community_id)
+    ]
+    caller = state.pm.subset_hook_caller(hook_name, remove_plugins=off)
+    return caller(**kwargs)
