@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request, session
+from flask import Flask, g, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -154,11 +154,9 @@ def _load_config(app: Flask, config: dict | None) -> None:
 
 def _select_locale():
     choice = session.get("locale")
-    if choice in ("zh_CN", "en"):
-        return choice
-    if current_user and current_user.is_authenticated and current_user.locale:
-        return current_user.locale
-    return "zh_CN"
+    if choice is None and current_user and current_user.is_authenticated:
+        choice = current_user.locale
+    return "en" if choice == "en" else "zh_CN"
 
 
 def _install_request_hooks(app: Flask) -> None:
@@ -166,6 +164,13 @@ def _install_request_hooks(app: Flask) -> None:
     from .web import current_community_id
 
     registry = app.extensions["wangge"].registry
+
+    @app.before_request
+    def fresh_request_state():
+        # A request reuses an app context that is already pushed (tests, CLI),
+        # and with it `g`: drop the per-request caches so nothing leaks between requests.
+        for key in [k for k in vars(g) if k.startswith(("wangge_", "_flask_babel", "_login_user"))]:
+            g.pop(key, None)
 
     @app.before_request
     def gate_modules():

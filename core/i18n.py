@@ -1,12 +1,18 @@
 """Translations: every plugin has its own translations/ folder, merged by
 Flask-Babel into one catalog. The .po files are the source; .mo files are
-compiled from them when missing or stale, so a fresh clone just works."""
+compiled from them when missing or stale, so a fresh clone just works.
+
+Sources are named as translators know them (`zh_CN/`); Babel resolves
+"zh_CN" to the CLDR locale zh_Hans_CN and looks for that folder, so the
+compiled catalog is written under Babel's canonical name.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -14,13 +20,15 @@ from babel.messages.pofile import read_po
 def ensure_compiled(dirs: list[str]) -> None:
     for d in dirs:
         for po in Path(d).glob("*/LC_MESSAGES/*.po"):
-            mo = po.with_suffix(".mo")
+            locale = str(Locale.parse(po.parent.parent.name))
+            mo = Path(d) / locale / "LC_MESSAGES" / (po.stem + ".mo")
             if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
                 continue
             with po.open("rb") as f:
                 catalog = read_po(f, locale=po.parent.parent.name)
             tmp = mo.with_suffix(f".{os.getpid()}.tmp")
             try:
+                mo.parent.mkdir(parents=True, exist_ok=True)
                 with tmp.open("wb") as f:
                     write_mo(f, catalog, use_fuzzy=False)
                 os.replace(tmp, mo)  # atomic: several workers may start at once

@@ -69,7 +69,7 @@ def test_the_ui_is_chinese_by_default_and_english_on_request(client, tree, login
     make_user("admin1", "district_admin", tree.district)
     login("admin1")
     zh = client.get("/").get_data(as_text=True)
-    assert "仪表盘" in zh and 'lang="zh-CN"' in zh
+    assert "工作台" in zh and 'lang="zh-CN"' in zh
     client.post("/locale", data={"locale": "en"})
     en = client.get("/").get_data(as_text=True)
     assert "Dashboard" in en and 'lang="en"' in en
