@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, g, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -131,8 +131,8 @@ def _load_config(app: Flask, config: dict | None) -> None:
     if uri.startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 15})
-    if app.config.get("REDIS_URL"):
-        app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    if app.config.get("REDIS_URL") and app.config.get("RATELIMIT_STORAGE_URI") == "memory://":
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
 
     if not app.config.get("SECRET_KEY"):
         key_file = Path(app.instance_path) / "secret_key"
@@ -153,6 +153,8 @@ def _load_config(app: Flask, config: dict | None) -> None:
 
 
 def _select_locale():
+    if not has_request_context():
+        return None  # CLI, start-up: the default locale (zh_CN)
     choice = session.get("locale")
     if choice is None and current_user and current_user.is_authenticated:
         choice = current_user.locale
@@ -249,6 +251,13 @@ def _install_error_pages(app: Flask) -> None:
         return page("errors/500.html", 500)
 
 
+def localtime(value, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """A naive UTC datetime from the database, shown in the district's time zone."""
+    from flask_babel import format_datetime
+
+    return format_datetime(value, fmt) if value else ""
+
+
 def _install_template_globals(app: Flask) -> None:
     from . import security
     from .modules import is_enabled
@@ -278,4 +287,5 @@ def _install_template_globals(app: Flask) -> None:
             "current_community_id": current_community_id,
         }
 
+    app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions

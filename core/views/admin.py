@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from .. import localtime
 from ..audit import record
 from ..excel import xlsx_response
 from ..extensions import db
@@ -357,12 +358,12 @@ def audit():
     return render("admin/audit.html", block="audit_list", page=page, args=request.args)
 
 
-AUDIT_HEADERS = (_l("Time (UTC)"), _l("User"), _l("Action"), _l("Record type"), _l("Record"), _l("Summary"), _l("IP address"))
+AUDIT_HEADERS = (_l("Time"), _l("User"), _l("Action"), _l("Record type"), _l("Record"), _l("Summary"), _l("IP address"))
 
 
 def _audit_rows():
     for e in db.session.scalars(_audit_stmt().limit(100_000)).yield_per(1000):
-        yield (e.at.isoformat(sep=" ", timespec="seconds"), e.username, e.action, e.object_type, e.object_id, e.summary, e.ip)
+        yield (localtime(e.at, "yyyy-MM-dd HH:mm:ss"), e.username, e.action, e.object_type, e.object_id, e.summary, e.ip)
 
 
 @bp.route("/audit/export.xlsx")
