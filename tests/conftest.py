@@ -49,7 +49,7 @@ def database_url(tmp_path_factory):
         yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
 
 
-def make_app(database_url, instance_path, **overrides):
+def make_app(database_url, instance_path, extra_plugins=None, **overrides):
     config = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -60,7 +60,7 @@ def make_app(database_url, instance_path, **overrides):
         "SERVER_NAME": "localhost",
     }
     config.update(overrides)
-    return create_app(config)
+    return create_app(config, extra_plugins=extra_plugins)
 
 
 @pytest.fixture(scope="session")
@@ -83,8 +83,8 @@ def empty_all_tables():
 def app_factory(database_url, _schema, tmp_path):
     apps = []
 
-    def factory(**overrides):
-        app = make_app(database_url, tmp_path / "instance", **overrides)
+    def factory(extra_plugins=None, **overrides):
+        app = make_app(database_url, tmp_path / "instance", extra_plugins=extra_plugins, **overrides)
         apps.append(app)
         return app
 
