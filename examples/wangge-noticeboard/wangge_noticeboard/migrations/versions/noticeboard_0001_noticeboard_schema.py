@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-28 20:51:59.707650
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'noticeboard_0001'
