@@ -70,7 +70,10 @@ def wangge_dashboard_widgets():
 
 @hookimpl
 def wangge_exports():
-    return [Export("admin.audit_export", _l("Audit log"), "audit.view")]
+    return [
+        Export("admin.audit_export", _l("Audit log"), "audit.view"),
+        Export("admin.users_export", _l("Users and roles"), "users.manage"),
+    ]
 
 
 @hookimpl

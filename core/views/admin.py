@@ -102,6 +102,26 @@ def users():
     return render("admin/users.html", block="user_list", page=page, role_titles=ROLE_TITLES, q=request.args.get("q", ""))
 
 
+@bp.route("/users/export.xlsx")
+@requires("users.manage")
+def users_export():
+    stmt = _users_stmt().options(selectinload(User.grants).joinedload(RoleGrant.node))
+    record("users.exported", object_type="user_account", summary=request.query_string.decode()[:200])
+    db.session.commit()
+
+    def rows():
+        for u in db.session.scalars(stmt):
+            roles = "; ".join(f"{ROLE_TITLES.get(g.role, g.role)} · {g.node.name}" for g in u.grants)
+            yield (u.username, u.display_name, u.phone or "", roles, _("Active") if u.active else _("Disabled"))
+
+    return xlsx_response(
+        "users.xlsx",
+        [_("Username"), _("Name"), _("Phone"), _("Roles"), _("Status")],
+        rows(),
+        title="users",
+    )
+
+
 def _org_choices():
     orgs = db.session.execute(
         select(Organisation.id, Organisation.name)
