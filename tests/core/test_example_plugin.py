@@ -163,3 +163,32 @@ def test_cli_and_node_holders_and_demo_data(app, runner, tree):
         for label, n in items
     )
     assert holders == {"公告": 1}
+
+
+def test_every_message_of_the_plugin_has_a_zh_cn_translation():
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    pkg = Path(wangge_noticeboard.__file__).parent
+    with (pkg / "translations/zh_CN/LC_MESSAGES/messages.po").open("rb") as f:
+        catalog = {m.id: m.string for m in read_po(f) if m.id and m.string and not m.fuzzy}
+    found = [
+        msg
+        for _f, _l, msg, _c, _x in extract_from_dir(
+            str(pkg),
+            method_map=[("migrations/**", "ignore"), ("**.py", "python"), ("**/templates/**.html", "jinja2")],
+            keywords={"_": None, "_l": None, "gettext": None, "lazy_gettext": None},
+        )
+    ]
+    assert len(found) > 10
+    assert sorted({m for m in found if m not in catalog}) == []
+
+
+def test_the_plugin_speaks_english_after_the_locale_switch(client, tree, login, two_community_admin):
+    login("ca-both")
+    assert "公告栏" in client.get("/noticeboard/").get_data(as_text=True)
+    client.post("/locale", data={"locale": "en"})
+    page = client.get("/noticeboard/").get_data(as_text=True)
+    assert "Notice board" in page and "公告栏" not in page
