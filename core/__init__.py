@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, has_request_context, render_template, request, session
-from flask_babel import get_locale
+from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_migrate import Migrate
 from jinja2 import ChoiceLoader, FileSystemLoader
 from werkzeug.exceptions import HTTPException, NotFound
 
 from . import config as default_config
-from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from .extensions import csrf, db, htmx, limiter, login_manager
 from .plugins import Registry, build_plugin_manager, build_registry, register_blueprints
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +67,9 @@ def create_app(config: dict | None = None, extra_plugins: list | None = None) ->
         registry = build_registry(pm)
     app.extensions["wangge"] = WanggeState(pm=pm, registry=registry)
 
+    # A Migrate object per app: its configure callbacks would otherwise pile up
+    # on one shared object, and the last app built would decide every app's branches.
+    migrate = Migrate()
     migrate.init_app(app, db, directory=str(ROOT / "core" / "migrations"), render_as_batch=True)
 
     @migrate.configure
@@ -84,7 +88,9 @@ def create_app(config: dict | None = None, extra_plugins: list | None = None) ->
     ]
     ensure_compiled(translation_dirs)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_dirs)
-    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
+    # A Babel object per app: Flask-Babel caches the merged catalogs on it, and
+    # each app has its own plugins' translation folders (tests build many apps).
+    Babel().init_app(app, locale_selector=_select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

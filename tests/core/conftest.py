@@ -45,3 +45,32 @@ def two_community_admin(tree):
     db.session.add(RoleGrant(user_id=user.id, role="community_admin", node_id=tree.communities[1].id))
     db.session.commit()
     return user
+
+
+def sign_in(client, username, password=None):
+    from tests.factories import PASSWORD
+
+    client.post("/logout")
+    resp = client.post("/login", data={"username": username, "password": password or PASSWORD})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
+    return client
+
+
+@pytest.fixture
+def fake_app(app_factory):
+    """make(*plugins, **config): an app with these extra plugins, its context pushed.
+
+    Build data (tests.factories.build_tree()) after calling it, inside its context.
+    """
+    ctxs = []
+
+    def make(*plugins, **config):
+        app = app_factory(extra_plugins=list(plugins), **config)
+        ctx = app.app_context()
+        ctx.push()
+        ctxs.append(ctx)
+        return app
+
+    yield make
+    for ctx in reversed(ctxs):
+        ctx.pop()
