@@ -58,6 +58,7 @@ def wangge_blueprints():
 def wangge_nav_items():
     return [
         NavItem("main.dashboard", _l("Dashboard"), "dashboard.view", order=0, icon="home"),
+        NavItem("grid.tree", _l("Grid tree"), "grid.view", order=10),
         NavItem("main.exports", _l("Exports"), "exports.view", order=900, icon="download"),
         NavItem("admin.index", _l("Administration"), "users.manage", order=1000, icon="cog"),
     ]

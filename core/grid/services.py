@@ -1,12 +1,38 @@
-"""Rules of the grid tree. Plain functions over the session; no request."""
+"""Rules of the grid tree, organisations and staffing. Plain functions over
+the session; no request in here, so views, the CLI, the demo and the tests
+share them.
+
+The tree keeps three things right on every change:
+- `path` ("/1/5/23/") so that a subtree is one index range (see models.subtree);
+- `community_id`, so that module switches are cheap to look up;
+- the maintained totals n_communities/n_estates/n_buildings/n_zones of every
+  ancestor, so that no page ever counts a subtree.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import and_, exists, func, literal, or_, select, text, update
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import LEVELS, GridNode, subtree
+from ..models import (
+    LEVELS,
+    CommitteeMember,
+    GridNode,
+    GridPost,
+    Leave,
+    Organisation,
+    RoleGrant,
+    User,
+    subtree,
+    utcnow,
+)
+from ..staffing import StaffingError, validate_leave
 
 COUNT_COLUMN = {
     "community": "n_communities",
@@ -15,14 +41,27 @@ COUNT_COLUMN = {
     "zone": "n_zones",
 }
 
+# The grid code scheme (docs/grid-codes.md): the county-level division code of
+# GB/T 2260 (340221 for Wanzhi), then a fixed-width sequence number per level.
+DISTRICT_CODE = "340221"
+CODE_DIGITS = {"community": 3, "estate": 3, "building": 3, "zone": 3}
+
 
 class TreeError(ValueError):
     """A tree change the rules refuse; str() is the user's message."""
 
 
+# --- levels ------------------------------------------------------------------
+
+
 def child_level(level: str) -> str | None:
     i = LEVELS.index(level)
     return LEVELS[i + 1] if i + 1 < len(LEVELS) else None
+
+
+def parent_level(level: str) -> str | None:
+    i = LEVELS.index(level)
+    return LEVELS[i - 1] if i > 0 else None
 
 
 def check_level(parent: GridNode | None, level: str) -> None:
@@ -56,14 +95,121 @@ def level_title(level: str) -> str:
     return titles.get(level, level)
 
 
+def party_org_title(level: str) -> str:
+    """What the Party organisation of a level is called."""
+    titles = {
+        "district": _("District Party committee"),
+        "community": _("Community Party committee"),
+        "estate": _("Estate Party branch"),
+        "building": _("Building Party group"),
+        "zone": _("Responsible Party member"),
+    }
+    return titles.get(level, "")
+
+
+# --- totals ------------------------------------------------------------------
+
+
+def own_counts(node: GridNode) -> dict[str, int]:
+    """The totals a node contributes to each ancestor: itself plus its subtree."""
+    out = {col: getattr(node, col) or 0 for col in COUNT_COLUMN.values()}
+    col = COUNT_COLUMN.get(node.level)
+    if col:
+        out[col] += 1
+    return out
+
+
+def _adjust_totals(ancestor_ids: list[int], deltas: dict[str, int], sign: int = 1) -> None:
+    values = {col: getattr(GridNode, col) + sign * n for col, n in deltas.items() if n}
+    if not ancestor_ids or not values:
+        return
+    db.session.execute(
+        update(GridNode).where(GridNode.id.in_(ancestor_ids)).values(values),
+        execution_options={"synchronize_session": False},
+    )
+    # Keep loaded objects honest after the set-based update.
+    for obj in db.session.identity_map.values():
+        if isinstance(obj, GridNode) and obj.id in ancestor_ids:
+            db.session.expire(obj, list(values))
+
+
 def _adjust_counts(ancestor_ids: list[int], level: str, delta: int) -> None:
     col = COUNT_COLUMN.get(level)
-    if col is None or not ancestor_ids:
-        return
-    column = getattr(GridNode, col)
-    db.session.execute(
-        update(GridNode).where(GridNode.id.in_(ancestor_ids)).values({col: column + delta})
-    )
+    if col:
+        _adjust_totals(ancestor_ids, {col: 1}, sign=delta)
+
+
+def recompute_counts(root: GridNode | None = None) -> None:
+    """Rebuild the maintained totals of `root`'s subtree (everything when None)
+    with one set-based UPDATE per level: a repair tool and the import's check."""
+    child = aliased(GridNode)
+    for level, col in COUNT_COLUMN.items():
+        counted = (
+            select(func.count(child.id))
+            .where(
+                child.level == level,
+                child.path > GridNode.path,
+                child.path < GridNode.path + literal("~"),
+            )
+            .correlate(GridNode)
+            .scalar_subquery()
+        )
+        stmt = update(GridNode).values({col: counted})
+        if root is not None:
+            stmt = stmt.where(subtree(GridNode.path, root.path))
+        db.session.execute(stmt, execution_options={"synchronize_session": False})
+    db.session.expire_all()
+
+
+# --- codes -------------------------------------------------------------------
+
+
+def code_taken(code: str, exclude_id: int | None = None) -> bool:
+    stmt = select(GridNode.id).where(GridNode.code == code)
+    if exclude_id is not None:
+        stmt = stmt.where(GridNode.id != exclude_id)
+    return db.session.scalar(stmt) is not None
+
+
+def child_code(parent_code: str, level: str, seq: int) -> str:
+    return f"{parent_code}{seq:0{CODE_DIGITS[level]}d}"
+
+
+def suggest_code(parent: GridNode) -> str:
+    """The next free code under `parent` by the scheme of docs/grid-codes.md."""
+    level = child_level(parent.level)
+    if level is None:
+        return ""
+    width = CODE_DIGITS[level]
+    want = len(parent.code) + width
+    codes = db.session.scalars(
+        select(GridNode.code).where(
+            GridNode.parent_id == parent.id, func.length(GridNode.code) == want
+        )
+    ).all()
+    seqs = [int(c[len(parent.code):]) for c in codes if c.startswith(parent.code) and c[len(parent.code):].isdigit()]
+    seq = max(seqs, default=0) + 1
+    candidate = child_code(parent.code, level, seq)
+    while code_taken(candidate):
+        seq += 1
+        candidate = child_code(parent.code, level, seq)
+    return candidate
+
+
+# --- create, edit, move, delete ----------------------------------------------
+
+EDITABLE = ("name", "code", "sort_order", "address", "party_org", "party_leader", "party_leader_phone", "property_company_id")
+
+
+def _validate_fields(fields: dict, exclude_id: int | None = None) -> None:
+    if "name" in fields and not (fields["name"] or "").strip():
+        raise TreeError(_("Give the grid a name."))
+    if "code" in fields:
+        code = (fields["code"] or "").strip()
+        if not code:
+            raise TreeError(_("Give the grid a code."))
+        if code_taken(code, exclude_id):
+            raise TreeError(_("The code %(code)s is used by another grid.", code=code))
 
 
 def create_node(
@@ -76,11 +222,12 @@ def create_node(
 ) -> GridNode:
     """Add a node under `parent`, keeping path, community and totals right."""
     check_level(parent, level)
+    _validate_fields({"name": name, "code": code})
     node = GridNode(
         parent_id=parent.id if parent else None,
         level=level,
-        name=name,
-        code=code,
+        name=name.strip(),
+        code=code.strip(),
         sort_order=sort_order,
         depth=LEVELS.index(level),
         path="",
@@ -99,5 +246,418 @@ def create_node(
     return node
 
 
+def update_node(node: GridNode, **fields) -> list[str]:
+    """Change a node's own fields; return the names of the fields that changed."""
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise TreeError(_("These fields cannot be changed here: %(f)s.", f=", ".join(sorted(unknown))))
+    _validate_fields(fields, exclude_id=node.id)
+    if "property_company_id" in fields and fields["property_company_id"]:
+        if node.level != "estate":
+            raise TreeError(_("Only an estate has a property company."))
+        org = db.session.get(Organisation, fields["property_company_id"])
+        if org is None or org.kind != "property_company":
+            raise TreeError(_("Choose a property company."))
+    changed = []
+    for key, value in fields.items():
+        if isinstance(value, str):
+            value = value.strip() or None if key not in ("name", "code") else value.strip()
+        if getattr(node, key) != value:
+            setattr(node, key, value)
+            changed.append(key)
+    db.session.flush()
+    return changed
+
+
+def move_node(node: GridNode, new_parent: GridNode) -> None:
+    """Put `node` and its whole subtree under `new_parent`.
+
+    Paths, community and totals change with a few set-based statements,
+    whatever the size of the subtree.
+    """
+    if node.parent_id is None:
+        raise TreeError(_("The district cannot be moved."))
+    if new_parent.id == node.parent_id:
+        raise TreeError(_("The grid is already there."))
+    if new_parent.path.startswith(node.path):
+        raise TreeError(_("A grid cannot move under itself."))
+    check_level(new_parent, node.level)
+    old_path = node.path
+    new_path = f"{new_parent.path}{node.id}/"
+    old_ancestors = node.ancestor_ids()[:-1]
+    new_ancestors = [int(p) for p in new_parent.path.strip("/").split("/") if p]
+    deltas = own_counts(node)
+    values = {
+        "path": literal(new_path) + func.substr(GridNode.path, len(old_path) + 1),
+    }
+    if node.level != "community":
+        new_community = new_parent.id if new_parent.level == "community" else new_parent.community_id
+        values["community_id"] = new_community
+    db.session.execute(
+        update(GridNode).where(subtree(GridNode.path, old_path)).values(values),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.execute(
+        update(GridNode).where(GridNode.id == node.id).values(parent_id=new_parent.id),
+        execution_options={"synchronize_session": False},
+    )
+    _adjust_totals(old_ancestors, deltas, sign=-1)
+    _adjust_totals(new_ancestors, deltas, sign=1)
+    db.session.expire_all()
+
+
+def node_holders(node: GridNode, pm) -> list[tuple[str, int]]:
+    """What still holds this node: module data (every module is asked) and
+    the core's own records."""
+    holders: list[tuple[str, int]] = []
+    for answer in pm.hook.wangge_node_holders(node_ids=[node.id]):
+        for label, count in answer or []:
+            if count:
+                holders.append((str(label), int(count)))
+    seats = db.session.scalar(
+        select(func.count()).select_from(CommitteeMember).where(CommitteeMember.community_id == node.id)
+    )
+    if seats:
+        holders.append((_("co-building committee seats"), seats))
+    return holders
+
+
+def delete_node(node: GridNode, pm) -> None:
+    """Delete a leaf node that holds no data; refuse naming what holds it."""
+    if node.parent_id is None:
+        raise TreeError(_("The district cannot be deleted."))
+    children = db.session.scalar(select(func.count()).select_from(GridNode).where(GridNode.parent_id == node.id))
+    if children:
+        raise TreeError(
+            _("%(name)s cannot be deleted: it has %(n)s grids beneath it. Move or delete them first.", name=node.name, n=children)
+        )
+    holders = node_holders(node, pm)
+    if holders:
+        what = ", ".join(f"{n} {label}" for label, n in holders)
+        raise TreeError(_("%(name)s cannot be deleted: it still holds %(what)s.", name=node.name, what=what))
+    ancestors = node.ancestor_ids()[:-1]
+    level = node.level
+    # An empty post row (no A, no B) is not data; it goes with the node.
+    db.session.execute(
+        GridPost.__table__.delete().where(GridPost.node_id == node.id)
+    )
+    db.session.delete(node)
+    db.session.flush()
+    _adjust_counts(ancestors, level, -1)
+
+
+# --- reading -----------------------------------------------------------------
+
+
+def ancestors_of(node: GridNode) -> list[GridNode]:
+    """The node's ancestors, root first (one query)."""
+    ids = node.ancestor_ids()[:-1]
+    if not ids:
+        return []
+    rows = {n.id: n for n in db.session.scalars(select(GridNode).where(GridNode.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows]
+
+
+def children_stmt(node: GridNode):
+    return (
+        select(GridNode)
+        .where(GridNode.parent_id == node.id)
+        .order_by(GridNode.sort_order, GridNode.id)
+    )
+
+
 def descendants_condition(node: GridNode, include_self: bool = False):
     return subtree(GridNode.path, node.path, include_self=include_self)
+
+
+# Buildings and zones are named "3栋", "2单元": searching them by name finds
+# thousands of rows that mean nothing without their estate, so they are found
+# by code (an index range) or under their estate. Names are searched among
+# communities and estates, reached through the parent index.
+NAME_SEARCH_LEVELS = ("district", "community", "estate")
+
+
+def search_nodes(q: str, scope_condition, limit: int = 20) -> list[GridNode]:
+    """Nodes whose code starts with `q` or (communities, estates) whose name contains it."""
+    q = (q or "").strip()
+    if not q:
+        return []
+    found: dict[int, GridNode] = {}
+    if q.isascii() and q.replace("-", "").isalnum():
+        stmt = (
+            select(GridNode)
+            .where(GridNode.code >= q, GridNode.code < q + "~", scope_condition)
+            .order_by(GridNode.code)
+            .limit(limit)
+        )
+        for n in db.session.scalars(stmt):
+            found[n.id] = n
+    if len(found) < limit:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        top = select(GridNode.id).where(GridNode.parent_id.is_(None))
+        communities = select(GridNode.id).where(GridNode.parent_id.in_(top))
+        stmt = (
+            select(GridNode)
+            .where(
+                or_(
+                    GridNode.parent_id.is_(None),
+                    GridNode.parent_id.in_(top),
+                    GridNode.parent_id.in_(communities),
+                ),
+                GridNode.name.like(like, escape="\\"),
+                scope_condition,
+            )
+            .order_by(GridNode.depth, GridNode.sort_order, GridNode.id)
+            .limit(limit - len(found))
+        )
+        for n in db.session.scalars(stmt):
+            found.setdefault(n.id, n)
+    return list(found.values())
+
+
+def paths_names(nodes: list[GridNode]) -> dict[int, str]:
+    """For each node, 'community › estate › …' of its ancestors below the district (one query)."""
+    ids = {i for n in nodes for i in n.ancestor_ids()[1:-1]}
+    names = {}
+    if ids:
+        names = dict(db.session.execute(select(GridNode.id, GridNode.name).where(GridNode.id.in_(ids))).all())
+    return {n.id: " › ".join(names.get(i, "?") for i in n.ancestor_ids()[1:-1]) for n in nodes}
+
+
+# --- bulk building (demo, import) ---------------------------------------------
+
+
+def next_ids(n: int) -> list[int]:
+    start = (db.session.scalar(select(func.max(GridNode.id))) or 0) + 1
+    return list(range(start, start + n))
+
+
+def fix_sequence(table: str = "grid_node") -> None:
+    """After inserting explicit ids on PostgreSQL, move the id sequence past them."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(
+            text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))")
+        )
+
+
+OPTIONAL_DEFAULTS = {
+    "sort_order": 0, "address": None, "party_org": None, "party_leader": None,
+    "party_leader_phone": None, "property_company_id": None,
+}
+
+
+def bulk_insert_nodes(rows: list[dict], chunk: int = 5000) -> None:
+    """Insert many nodes at once.
+
+    Each row has `id` (pre-assigned, see next_ids), `parent_id`, `level`,
+    `name`, `code` and optional fields; parents come before their children.
+    Paths, depth, community and every total (of the new nodes and of their
+    existing ancestors) are computed here in Python: no flush per row.
+    """
+    if not rows:
+        return
+    new_ids = {r["id"] for r in rows}
+    now = utcnow()
+    known: dict[int, tuple[str, int | None, str]] = {}
+    outside = {r["parent_id"] for r in rows if r.get("parent_id") is not None and r["parent_id"] not in new_ids}
+    if outside:
+        for nid, path, cid, level in db.session.execute(
+            select(GridNode.id, GridNode.path, GridNode.community_id, GridNode.level).where(GridNode.id.in_(outside))
+        ):
+            known[nid] = (path, cid, level)
+    totals: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in rows:
+        pid = r.get("parent_id")
+        if pid is None:
+            r["path"] = f"/{r['id']}/"
+            r["community_id"] = None
+        else:
+            ppath, pcid, plevel = known[pid]
+            if child_level(plevel) != r["level"]:
+                raise TreeError(_("A %(level)s cannot sit under a %(parent)s.", level=level_title(r["level"]), parent=level_title(plevel)))
+            r["path"] = f"{ppath}{r['id']}/"
+            r["community_id"] = r["id"] if r["level"] == "community" else pcid
+        r["depth"] = LEVELS.index(r["level"])
+        for key, default in OPTIONAL_DEFAULTS.items():
+            r.setdefault(key, default)
+        r.setdefault("created_at", now)
+        known[r["id"]] = (r["path"], r["community_id"], r["level"])
+        col = COUNT_COLUMN.get(r["level"])
+        if col:
+            for aid in [int(p) for p in r["path"].strip("/").split("/")][:-1]:
+                totals[aid][col] += 1
+    for r in rows:
+        for col in COUNT_COLUMN.values():
+            r[col] = totals.get(r["id"], {}).get(col, 0)
+    table = GridNode.__table__
+    for i in range(0, len(rows), chunk):
+        db.session.execute(table.insert(), rows[i:i + chunk])
+    for aid, deltas in totals.items():
+        if aid not in new_ids:
+            _adjust_totals([aid], dict(deltas))
+    fix_sequence()
+
+
+# --- staffing ------------------------------------------------------------------
+
+
+@dataclass
+class Coverage:
+    """Who answers for one grid today."""
+
+    post: GridPost
+    a_leave: Leave | None
+    b_leave: Leave | None
+
+    @property
+    def node(self) -> GridNode:
+        return self.post.node
+
+    @property
+    def covering(self) -> User | None:
+        if self.post.a_user_id and self.a_leave is None:
+            return self.post.a_user
+        if self.post.b_user_id and self.b_leave is None:
+            return self.post.b_user
+        return None
+
+    @property
+    def state(self) -> str:
+        """'a' (A present), 'b' (B covering for A), 'nobody'."""
+        if self.post.a_user_id and self.a_leave is None:
+            return "a"
+        if self.post.b_user_id and self.b_leave is None:
+            return "b"
+        return "nobody"
+
+
+def leaves_on(user_ids, day: dt.date) -> dict[int, Leave]:
+    ids = {i for i in user_ids if i}
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(Leave).where(Leave.user_id.in_(ids), Leave.start_date <= day, Leave.end_date >= day)
+    )
+    return {lv.user_id: lv for lv in rows}
+
+
+def coverage(posts: list[GridPost], day: dt.date) -> list[Coverage]:
+    """Coverage of each post on `day` (one query for all the leave)."""
+    away = leaves_on([u for p in posts for u in (p.a_user_id, p.b_user_id)], day)
+    return [Coverage(p, away.get(p.a_user_id), away.get(p.b_user_id)) for p in posts]
+
+
+def posts_stmt(community: GridNode):
+    return (
+        select(GridPost)
+        .join(GridNode, GridNode.id == GridPost.node_id)
+        .where(subtree(GridNode.path, community.path))
+        .order_by(GridNode.path)
+    )
+
+
+def community_coverage(community: GridNode, day: dt.date, limit: int = 500) -> list[Coverage]:
+    return coverage(list(db.session.scalars(posts_stmt(community).limit(limit))), day)
+
+
+def uncovered(community: GridNode, day: dt.date) -> list[Coverage]:
+    """Grids of the community where nobody is present today (no worker, or A and B both away)."""
+    return [c for c in community_coverage(community, day) if c.state == "nobody"]
+
+
+def _community_of(node: GridNode) -> int | None:
+    return node.id if node.level == "community" else node.community_id
+
+
+def post_for(node: GridNode) -> GridPost | None:
+    return db.session.scalar(select(GridPost).where(GridPost.node_id == node.id))
+
+
+def set_post(node: GridNode, a_user_id: int | None, b_user_id: int | None) -> GridPost:
+    """Assign the A-post worker of a grid and their B-post backup.
+
+    The B-post must be a different worker holding the A post of another grid
+    of the same level in the same community (the neighbouring grid).
+    """
+    if node.level == "district":
+        raise StaffingError(_("Grid workers are assigned to communities, estates, buildings or zones, not the district."))
+    if b_user_id and not a_user_id:
+        raise StaffingError(_("Assign the A-post worker first."))
+    if a_user_id and a_user_id == b_user_id:
+        raise StaffingError(_("The A-post and B-post must be two different workers."))
+    for uid in (a_user_id, b_user_id):
+        if uid and db.session.get(User, uid) is None:
+            raise StaffingError(_("There is no such worker."))
+    if b_user_id:
+        cid = _community_of(node)
+        their = db.session.execute(
+            select(GridNode)
+            .join(GridPost, GridPost.node_id == GridNode.id)
+            .where(GridPost.a_user_id == b_user_id, GridNode.id != node.id)
+        ).scalars().all()
+        if not their:
+            raise StaffingError(_("The B-post must be the A-post worker of a neighbouring grid."))
+        same = [n for n in their if _community_of(n) == cid]
+        if not same:
+            other = db.session.get(GridNode, _community_of(their[0]))
+            raise StaffingError(
+                _(
+                    "A and B posts must be in the same community: this worker's grid is in %(other)s.",
+                    other=other.name if other else "?",
+                )
+            )
+        if not any(n.level == node.level for n in same):
+            raise StaffingError(_("The B-post must be the A-post worker of a neighbouring grid of the same level."))
+    post = post_for(node)
+    if post is None:
+        post = GridPost(node_id=node.id)
+        db.session.add(post)
+    post.a_user_id = a_user_id or None
+    post.b_user_id = b_user_id or None
+    db.session.flush()
+    return post
+
+
+def worker_candidates(community: GridNode) -> list[User]:
+    """Grid workers of a community: holding the grid-worker role in its
+    subtree, or a post in it."""
+    granted = (
+        select(RoleGrant.user_id)
+        .join(GridNode, GridNode.id == RoleGrant.node_id)
+        .where(RoleGrant.role == "grid_worker", subtree(GridNode.path, community.path))
+    )
+    posted = (
+        select(GridPost.a_user_id)
+        .join(GridNode, GridNode.id == GridPost.node_id)
+        .where(subtree(GridNode.path, community.path), GridPost.a_user_id.isnot(None))
+    )
+    return list(
+        db.session.scalars(
+            select(User).where(User.active, or_(User.id.in_(granted), User.id.in_(posted))).order_by(User.display_name).limit(500)
+        )
+    )
+
+
+def add_leave(user_id: int, start: dt.date, end: dt.date, reason: str, created_by_id: int | None) -> Leave:
+    if not (reason or "").strip():
+        raise StaffingError(_("Give a reason for the leave."))
+    validate_leave(user_id, start, end)
+    leave = Leave(user_id=user_id, start_date=start, end_date=end, reason=reason.strip(), created_by_id=created_by_id)
+    db.session.add(leave)
+    db.session.flush()
+    return leave
+
+
+def workers_condition(scope_condition):
+    """SQL condition on User.id: the user holds a post or a grid-worker role in scope."""
+    return or_(
+        exists().where(
+            GridPost.node_id == GridNode.id,
+            or_(GridPost.a_user_id == User.id, GridPost.b_user_id == User.id),
+            scope_condition,
+        ),
+        exists().where(
+            and_(RoleGrant.user_id == User.id, RoleGrant.role == "grid_worker", RoleGrant.node_id == GridNode.id),
+            scope_condition,
+        ),
+    )
