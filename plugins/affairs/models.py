@@ -1,0 +1,343 @@
+"""Grid affairs: the task and admission lists, houses, households and
+residents (人房关联), special groups, grid squads, visits and import jobs.
+
+Every record that belongs to a place holds the grid node it sits on
+(`node_id`), so that "everything under node X" is one indexed join on
+grid_node.path, and scope is core.security.scope_filter on that path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.models import GridNode, User, utcnow
+
+# --- Task list and admission list ------------------------------------------------
+
+TASK_STATUSES = ("pending", "in_progress", "done")
+
+
+class AffairCategory(db.Model):
+    """One of the categories of the task list (9 in the seed)."""
+
+    __tablename__ = "affairs_category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    items: Mapped[list[AffairItem]] = relationship(back_populates="category", lazy="select", order_by="AffairItem.sort_order")
+
+
+class AffairItem(db.Model):
+    """An item of the task list; `admitted` puts it on the admission list,
+    the only matters that may be pushed down to grids."""
+
+    __tablename__ = "affairs_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("affairs_category.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    responsible_role: Mapped[str] = mapped_column(String(120))
+    target: Mapped[str] = mapped_column(Text, default="")
+    # Comma-separated grid levels the item applies to ("community,estate").
+    levels: Mapped[str] = mapped_column(String(80), default="community,estate,building,zone")
+    admitted: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    category: Mapped[AffairCategory] = relationship(back_populates="items", lazy="joined")
+
+    @property
+    def level_list(self) -> list[str]:
+        return [x for x in self.levels.split(",") if x]
+
+
+class AffairTask(db.Model):
+    """An admitted item pushed down to one grid for one period (2026-11 or 2026-Q4)."""
+
+    __tablename__ = "affairs_task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("affairs_item.id"), index=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("grid_node.id"), index=True)
+    period: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    note: Mapped[str | None] = mapped_column(Text)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    item: Mapped[AffairItem] = relationship(lazy="joined")
+    node: Mapped[GridNode] = relationship(lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("item_id", "node_id", "period"),
+        Index("ix_affairs_task_node_period", "node_id", "period"),
+    )
+
+
+# --- Houses, households and residents ---------------------------------------------
+
+HOUSE_USES = ("residential", "commercial", "mixed", "other")
+OCCUPANCIES = ("owner", "rented", "vacant")
+RESIDENCE = ("registered", "non_registered")
+SOCIAL_SECURITY = ("employee", "resident", "none", "unknown")
+EMPLOYMENT = ("employed", "self_employed", "unemployed", "retired", "student", "preschool", "other")
+
+
+class House(db.Model):
+    """A dwelling in a building (or a Party member's zone of a building)."""
+
+    __tablename__ = "affairs_house"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("grid_node.id"), index=True)
+    unit: Mapped[str] = mapped_column(String(20), default="")
+    floor: Mapped[int | None] = mapped_column(Integer)
+    room: Mapped[str] = mapped_column(String(20))
+    use: Mapped[str] = mapped_column(String(16), default="residential")
+    occupancy: Mapped[str] = mapped_column(String(16), default="owner")
+    area_m2: Mapped[int | None] = mapped_column(Integer)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    node: Mapped[GridNode] = relationship(lazy="joined")
+
+    __table_args__ = (UniqueConstraint("node_id", "unit", "room"),)
+
+    @property
+    def label(self) -> str:
+        unit = f"{self.unit}单元" if self.unit else ""
+        return f"{self.node.name if self.node else ''} {unit}{self.room}".strip()
+
+
+class Household(db.Model):
+    """A household (户) living in a house."""
+
+    __tablename__ = "affairs_household"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    house_id: Mapped[int] = mapped_column(ForeignKey("affairs_house.id"), index=True)
+    head_name: Mapped[str] = mapped_column(String(60))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    house: Mapped[House] = relationship(lazy="joined")
+
+
+class Resident(db.Model):
+    """A person living on the grid, linked to a house; keyed by the ID-card number."""
+
+    __tablename__ = "affairs_resident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    house_id: Mapped[int] = mapped_column(ForeignKey("affairs_house.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("affairs_household.id"), index=True)
+    # The house's grid node, copied so that scope and subtree counts need one join.
+    node_id: Mapped[int] = mapped_column(ForeignKey("grid_node.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(1))  # "M" or "F", from the ID number
+    phone: Mapped[str | None] = mapped_column(String(20))
+    residence: Mapped[str] = mapped_column(String(16), default="registered")
+    party_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    social_security: Mapped[str] = mapped_column(String(16), default="unknown")
+    employment: Mapped[str] = mapped_column(String(16), default="other")
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    house: Mapped[House] = relationship(lazy="select")
+    household: Mapped[Household | None] = relationship(lazy="select")
+
+    __table_args__ = (Index("ix_affairs_resident_node_name", "node_id", "name"),)
+
+
+# --- Special groups ----------------------------------------------------------------
+
+BUILTIN_GROUPS = ("hardship", "single_parent", "empty_nest", "left_behind_child", "disability")
+
+
+class GroupType(db.Model):
+    """A special group: the five of the seed, plus those an admin defines."""
+
+    __tablename__ = "affairs_group_type"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str | None] = mapped_column(String(60))  # admin-defined groups; built-ins are translated
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Members not visited for this many days are highlighted (None: never).
+    visit_interval_days: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=100)
+
+
+class GroupTag(db.Model):
+    """A resident's membership of a special group for a period; ending it keeps the history."""
+
+    __tablename__ = "affairs_group_tag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("affairs_resident.id"), index=True)
+    group_type_id: Mapped[int] = mapped_column(ForeignKey("affairs_group_type.id"), index=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    resident: Mapped[Resident] = relationship(lazy="joined")
+    group_type: Mapped[GroupType] = relationship(lazy="joined")
+
+    __table_args__ = (Index("ix_affairs_group_tag_type_end", "group_type_id", "end_date"),)
+
+
+# --- Grid squads ---------------------------------------------------------------------
+
+SQUAD_ROLES = ("cadre", "police", "resident_rep", "grid_worker")
+
+
+class SquadMember(db.Model):
+    """A member of an estate's grid squad."""
+
+    __tablename__ = "affairs_squad_member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("grid_node.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(60))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+REPORT_TOPICS = ("population", "housing", "party_members", "social_security", "employment", "safety", "special_groups")
+
+
+class SquadReport(db.Model):
+    """An information change reported by a squad member: who, when, what."""
+
+    __tablename__ = "affairs_squad_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("grid_node.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("affairs_squad_member.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(20))
+    content: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    member: Mapped[SquadMember | None] = relationship(lazy="joined")
+    recorded_by: Mapped[User | None] = relationship(lazy="joined")
+
+
+# --- Visits ------------------------------------------------------------------------------
+
+VISIT_KINDS = ("home", "phone", "street", "other")
+FINDINGS = ("none", "opinion", "request", "problem")
+
+
+class Visit(db.Model):
+    """A grid worker's visit to a household or a resident.
+
+    `worker_id` is credited in the weekly quota; `covering_for_id` is the
+    A-post worker whose grid a B-post visited while covering.
+    """
+
+    __tablename__ = "affairs_visit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("grid_node.id"), index=True)
+    house_id: Mapped[int | None] = mapped_column(ForeignKey("affairs_house.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("affairs_household.id"))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("affairs_resident.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    covering_for_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    visit_date: Mapped[dt.date] = mapped_column(Date)
+    # ISO year and week of visit_date, kept so the quota is one indexed GROUP BY.
+    iso_year: Mapped[int] = mapped_column(Integer)
+    iso_week: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16), default="home")
+    notes: Mapped[str | None] = mapped_column(Text)
+    finding: Mapped[str] = mapped_column(String(16), default="none")
+    problem_ref: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    worker: Mapped[User] = relationship(foreign_keys=[worker_id], lazy="joined")
+    covering_for: Mapped[User | None] = relationship(foreign_keys=[covering_for_id], lazy="select")
+    resident: Mapped[Resident | None] = relationship(lazy="joined")
+    house: Mapped[House | None] = relationship(lazy="joined")
+    node: Mapped[GridNode] = relationship(lazy="joined")
+
+    __table_args__ = (
+        Index("ix_affairs_visit_worker_week", "worker_id", "iso_year", "iso_week"),
+        Index("ix_affairs_visit_week", "iso_year", "iso_week"),
+    )
+
+
+# --- Settings and jobs -----------------------------------------------------------------
+
+
+class AffairsSetting(db.Model):
+    """The weekly visit quota; node_id NULL is the district-wide setting,
+    a community's own row overrides it."""
+
+    __tablename__ = "affairs_setting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node_id: Mapped[int | None] = mapped_column(ForeignKey("grid_node.id"), unique=True)
+    weekly_quota: Mapped[int] = mapped_column(Integer, default=3)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class ImportJob(db.Model):
+    """An Excel import in progress; its state lives here, not in a process."""
+
+    __tablename__ = "affairs_import_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # residents | houses
+    mode: Mapped[str] = mapped_column(String(16))  # good_rows | all_or_nothing
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued running done failed
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_path: Mapped[str] = mapped_column(String(500))
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    # JSON list of the subtree paths the user could import into when starting.
+    scope: Mapped[str] = mapped_column(Text, default="[]")
+    phase: Mapped[str] = mapped_column(String(16), default="checking")  # checking | applying
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    processed_rows: Mapped[int] = mapped_column(Integer, default=0)
+    created_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_count: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_report: Mapped[bytes | None] = mapped_column(LargeBinary)
+    message: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
