@@ -1,0 +1,299 @@
+"""The state machine and the deadline arithmetic, without requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from core.extensions import db
+from plugins.inquiry import services as svc
+from plugins.inquiry.models import STATES, Event, ExtraDay, MonthStat, Problem
+
+from .conftest import node
+
+D = dt.date
+
+
+# --- Deadlines ---------------------------------------------------------------------
+
+
+def test_national_day_2025_skips_the_holiday_and_counts_the_adjusted_saturday():
+    # Issued Tuesday 30 Sep 2025: 1–8 Oct are off, Sat 11 Oct is worked.
+    assert svc.add_working_days(D(2025, 9, 30), 1) == D(2025, 10, 9)
+    assert svc.add_working_days(D(2025, 9, 30), 3) == D(2025, 10, 11)
+    assert svc.add_working_days(D(2025, 9, 30), 4) == D(2025, 10, 13)
+
+
+def test_sunday_before_national_day_2025_is_a_working_day():
+    assert svc.is_working_day(D(2025, 9, 28))  # a Sunday, worked
+    assert svc.add_working_days(D(2025, 9, 26), 1) == D(2025, 9, 28)
+
+
+def test_spring_festival_2025():
+    # 28 Jan – 4 Feb off; Sun 26 Jan and Sat 8 Feb worked.
+    assert svc.is_working_day(D(2025, 1, 26))
+    assert not svc.is_working_day(D(2025, 2, 3))
+    assert svc.add_working_days(D(2025, 1, 27), 1) == D(2025, 2, 5)
+    assert svc.add_working_days(D(2025, 2, 6), 2) == D(2025, 2, 8)
+    assert svc.working_days_between(D(2025, 1, 24), D(2025, 2, 10)) == 7  # 26, 27 Jan; 5, 6, 7, 8, 10 Feb
+
+
+def test_working_days_between_counts_the_end_not_the_start():
+    assert svc.working_days_between(D(2025, 10, 9), D(2025, 10, 9)) == 0
+    assert svc.working_days_between(D(2025, 10, 9), D(2025, 10, 13)) == 3  # 10, 11 (adjusted), 13
+
+
+def test_district_days_override_the_national_calendar():
+    extra = {D(2025, 10, 10): False, D(2025, 10, 12): True}
+    assert svc.add_working_days(D(2025, 10, 9), 1, extra) == D(2025, 10, 11)
+    assert svc.add_working_days(D(2025, 10, 9), 2, extra) == D(2025, 10, 12)
+
+
+def test_years_the_calendar_does_not_know_fall_back_to_weekdays():
+    assert svc.is_working_day(D(2040, 1, 2))  # a Monday
+    assert not svc.is_working_day(D(2040, 1, 1))  # a Sunday
+
+
+def test_deadline_is_the_end_of_the_local_day():
+    issued = dt.datetime(2025, 9, 30, 2, 0)  # 10:00 in Wuhu
+    deadline = svc.deadline_for(issued, 1)
+    assert svc.local_date(deadline) == D(2025, 10, 9)
+    assert deadline == dt.datetime(2025, 10, 9, 15, 59, 59)  # 23:59:59 local
+
+
+def test_clock_colours(app, world):
+    p = Problem(state="claimed", issued_at=dt.datetime(2025, 10, 1), deadline=dt.datetime(2025, 10, 11))
+    assert svc.clock(p, dt.datetime(2025, 10, 2), 0.75) == "green"
+    assert svc.clock(p, dt.datetime(2025, 10, 9), 0.75) == "yellow"
+    assert svc.clock(p, dt.datetime(2025, 10, 12), 0.75) == "red"
+    p.state = "reported"
+    assert svc.clock(p, dt.datetime(2025, 10, 12), 0.75) == ""
+
+
+def test_extra_days_table_is_used_when_issuing(app, world):
+    db.session.add(ExtraDay(day=D(2025, 10, 9), is_workday=False, note="防汛"))
+    db.session.commit()
+    assert svc.deadline_for(dt.datetime(2025, 9, 30, 2), 1, svc.extra_days()).date() == D(2025, 10, 10)
+
+
+# --- The state machine --------------------------------------------------------------
+
+EXPECTED = {
+    "verify": {"new", "returned"},
+    "reject": {"new", "returned"},
+    "duplicate": {"new", "returned"},
+    "file_opinion": {"new", "returned"},
+    "add_to_sheet": {"triaged"},
+    "remove_from_sheet": {"triaged"},
+    "issue": {"triaged"},
+    "claim": {"issued"},
+    "return": {"issued", "claimed"},
+    "request_extension": {"issued", "claimed"},
+    "approve_extension": {"issued", "claimed"},
+    "refuse_extension": {"issued", "claimed"},
+    "report_result": {"claimed"},
+    "close": {"reported"},
+    "reopen": {"reported"},
+    "unreachable": {"reported"},
+    "supervise": {"triaged", "issued", "claimed", "reported"},
+    "followup": {"closed"},
+}
+
+
+@pytest.mark.parametrize("action", sorted(EXPECTED))
+def test_every_transition_allowed_and_forbidden(app, action):
+    assert set(svc.TRANSITIONS) == set(EXPECTED)
+    for state in STATES:
+        assert svc.allowed(action, state) == (state in EXPECTED[action]), (action, state)
+        if state not in EXPECTED[action]:
+            with pytest.raises(svc.TransitionError):
+                svc.check(action, state)
+
+
+def test_terminal_states_allow_nothing_but_the_follow_up(app):
+    for state in ("rejected", "duplicate", "filed"):
+        assert not any(svc.allowed(a, state) for a in svc.TRANSITIONS)
+    assert [a for a in svc.TRANSITIONS if svc.allowed(a, "closed")] == ["followup"]
+
+
+def _problem(world, **kw):
+    kw.setdefault("node", node(world))
+    kw.setdefault("description", "楼道灯不亮")
+    kw.setdefault("channel", "staff")
+    p = svc.create_problem(**kw)
+    db.session.commit()
+    return p
+
+
+def _issued(world, category_code="power", unit=None, days=5):
+    cats = {c.code: c for c in svc.ensure_categories()}
+    p = _problem(world, user=world.worker)
+    svc.verify(p, world.community, category=cats[category_code], unit=unit or world.housing, priority="normal", deadline_days=days)
+    sheet = svc.create_sheet(world.community)
+    svc.add_to_sheet(sheet, p, world.community)
+    svc.issue_sheet(sheet, world.community)
+    db.session.commit()
+    return p, sheet
+
+
+def test_whole_loop_with_timeline_and_totals(app, world):
+    p, sheet = _issued(world)
+    assert p.state == "issued" and p.deadline is not None and p.issued_at is not None
+    svc.claim(p, world.handler)
+    svc.report_result(p, world.handler, "已更换灯泡")
+    svc.return_visit(p, world.community, "dissatisfied", "二楼仍不亮")
+    db.session.commit()
+    assert p.state == "claimed" and p.reopen_count == 1
+    svc.report_result(p, world.handler, "二楼也已更换")
+    svc.return_visit(p, world.community, "satisfied", "")
+    db.session.commit()
+    assert p.state == "closed" and p.on_time is True and p.followup_due is not None
+    events = svc.timeline(p.id)
+    assert [(e.action, e.from_state, e.to_state) for e in events] == [
+        ("report", None, "new"), ("verify", "new", "triaged"), ("add_to_sheet", "triaged", "triaged"),
+        ("issue", "triaged", "issued"), ("claim", "issued", "claimed"), ("report_result", "claimed", "reported"),
+        ("reopen", "reported", "claimed"), ("report_result", "claimed", "reported"), ("close", "reported", "closed"),
+    ]
+    assert all(e.actor for e in events[1:])
+    totals = db.session.execute(select(func.sum(MonthStat.closed), func.sum(MonthStat.reopens), func.sum(MonthStat.received),
+                                       func.sum(MonthStat.assigned))).one()
+    assert tuple(totals) == (1, 1, 1, 1)
+
+
+def test_rebuild_stats_matches_the_maintained_totals(app, world):
+    p, _s = _issued(world)
+    svc.claim(p, world.handler)
+    svc.report_result(p, world.handler, "done")
+    svc.return_visit(p, world.community, "dissatisfied", "no")
+    svc.report_result(p, world.handler, "done")
+    svc.return_visit(p, world.community, "basically_satisfied", "")
+    q, _s2 = _issued(world)
+    svc.return_to_triage(q, world.handler, "不归我们管")
+    db.session.commit()
+    cols = [getattr(MonthStat, f) for f in svc.STAT_FIELDS]
+    before = db.session.execute(select(*[func.sum(c) for c in cols])).one()
+    svc.rebuild_stats()
+    db.session.commit()
+    after = db.session.execute(select(*[func.sum(c) for c in cols])).one()
+    assert tuple(before) == tuple(after)
+
+
+def test_return_goes_back_to_triage_and_is_counted_against_the_unit(app, world):
+    p, _s = _issued(world)
+    svc.return_to_triage(p, world.handler, "属于供电公司")
+    db.session.commit()
+    assert p.state == "returned" and p.unit_id is None and p.returns_count == 1 and p.deadline is None
+    ret = db.session.scalar(select(Event).where(Event.problem_id == p.id, Event.action == "return"))
+    assert ret.unit_id == world.housing.id
+    assert db.session.scalar(select(func.sum(MonthStat.returns)).where(MonthStat.unit_id == world.housing.id)) == 1
+
+
+def test_claiming_a_closed_problem_is_refused_and_changes_nothing(app, world):
+    p, _s = _issued(world)
+    svc.claim(p, world.handler)
+    svc.report_result(p, world.handler, "ok")
+    svc.return_visit(p, world.community, "satisfied")
+    db.session.commit()
+    n = len(svc.timeline(p.id))
+    with pytest.raises(svc.TransitionError) as exc:
+        svc.claim(p, world.handler_b)
+    assert "Closed out" in str(exc.value) or "销号" in str(exc.value)
+    db.session.rollback()
+    assert len(svc.timeline(p.id)) == n and p.state == "closed"
+
+
+def test_another_units_handler_cannot_claim(app, world):
+    p, _s = _issued(world)
+    with pytest.raises(svc.InquiryError):
+        svc.claim(p, world.power_handler)
+
+
+def test_stale_copy_loses(app, world):
+    p, _s = _issued(world)
+    from types import SimpleNamespace
+
+    # What a second request had read before the first one claimed.
+    stale = SimpleNamespace(id=p.id, state=p.state, version=p.version, unit_id=p.unit_id)
+    svc.claim(p, world.handler)
+    db.session.commit()
+    with pytest.raises(svc.TransitionError):
+        svc.claim(stale, world.handler_b)
+    assert db.session.get(Problem, p.id).claimed_by_id == world.handler.id
+
+
+def test_extension_before_the_deadline_only(app, world):
+    p, _s = _issued(world)
+    svc.claim(p, world.handler)
+    old = p.deadline
+    ext = svc.request_extension(p, world.handler, 3, "需要采购材料")
+    with pytest.raises(svc.InquiryError):
+        svc.request_extension(p, world.handler, 3, "again")
+    svc.decide_extension(p, ext, world.community, True, "")
+    db.session.commit()
+    assert p.deadline > old and p.extension_count == 1
+    with pytest.raises(svc.InquiryError):
+        svc.request_extension(p, world.handler, 2, "late", now=p.deadline + dt.timedelta(minutes=1))
+
+
+def test_unreachable_three_times_closes_out(app, world):
+    p, _s = _issued(world)
+    svc.claim(p, world.handler)
+    svc.report_result(p, world.handler, "ok")
+    svc.return_visit(p, world.worker, "unreachable")
+    svc.return_visit(p, world.worker, "unreachable")
+    assert p.state == "reported"
+    svc.return_visit(p, world.worker, "unreachable")
+    db.session.commit()
+    assert p.state == "closed" and p.outcome == "unreachable"
+
+
+def test_deadline_in_the_past_is_refused(app, world):
+    cats = {c.code: c for c in svc.ensure_categories()}
+    p = _problem(world)
+    with pytest.raises(svc.InquiryError) as exc:
+        svc.verify(p, world.community, category=cats["power"], unit=world.power, priority="normal", deadline_days=5,
+                   due_date=dt.date(2020, 1, 1))
+    assert exc.value.field == "due_date"
+    db.session.rollback()
+    assert db.session.get(Problem, p.id).state == "new"
+    assert len(svc.timeline(p.id)) == 1
+
+
+def test_problem_needs_description_and_location(app, world):
+    with pytest.raises(svc.InquiryError):
+        svc.create_problem(node=node(world), description="  ", channel="staff")
+    with pytest.raises(svc.InquiryError):
+        svc.create_problem(node=None, description="x", channel="staff")
+
+
+def test_property_management_proposes_the_estates_company(app, world):
+    cats = {c.code: c for c in svc.ensure_categories()}
+    assert svc.proposed_unit_id(node(world, "zone", 3), cats["property"]) == world.property_co.id
+    assert svc.proposed_unit_id(node(world, "community"), cats["property"]) is None
+
+
+def test_duplicate_candidates_are_suggested(app, world):
+    a = _problem(world, description="3栋楼道灯不亮了好几天")
+    _problem(world, description="完全无关的事情", node=node(world, "building", 5))
+    b = _problem(world, description="3栋楼道灯不亮")
+    cands = svc.duplicate_candidates(b)
+    assert cands and cands[0].id == a.id
+    svc.mark_duplicate(b, world.community, a, "")
+    db.session.commit()
+    assert b.state == "duplicate" and b.duplicate_of_id == a.id
+
+
+def test_hotspots_three_times_same_building_and_category(app, world):
+    cats = {c.code: c for c in svc.ensure_categories()}
+    for _ in range(3):
+        _problem(world, category=cats["water"], node=node(world, "zone", 0))
+    _problem(world, category=cats["water"], node=node(world, "building", 3))
+    hot = svc.hotspots()
+    assert hot == [(node(world, "building", 0).id, cats["water"].id, 3)]
+
+
+def test_masking():
+    assert svc.mask_phone("13912345678") == "139****5678"
+    assert svc.mask_name("张三丰") == "张**"
