@@ -227,13 +227,19 @@ def _save_resident_from(form, resident):
     house = _resident_form_house(form)
     if house is None:
         return None
+    id_number, phone = form.id_number.data, form.phone.data
+    if resident is not None:
+        if (id_number or "").strip() == S.mask_id(resident.id_number):
+            id_number = resident.id_number
+        if (phone or "").strip() == S.mask_phone(resident.phone) and resident.phone:
+            phone = resident.phone
     try:
         return S.save_resident(
             resident,
             house=house,
             name=form.name.data,
-            id_number=form.id_number.data,
-            phone=form.phone.data,
+            id_number=id_number,
+            phone=phone,
             residence=form.residence.data,
             party_member=form.party_member.data,
             social_security=form.social_security.data,
@@ -274,18 +280,26 @@ def resident(resident_id: int):
     if request.method == "GET":
         form.building.data, form.unit.data, form.room.data = r.house.node.code, r.house.unit, r.house.room
         form.household_id.data = r.household_id or 0
+        # The edit form never shows them in full: a masked value sent back unchanged keeps them.
+        form.id_number.data, form.phone.data = S.mask_id(r.id_number), S.mask_phone(r.phone)
     _household_choices(form, r.house)
     if request.method == "POST":
         if not can("affairs.edit"):
             abort(403)
         if form.validate():
             saved = _save_resident_from(form, r)
+            if saved is None:
+                form.id_number.data = S.mask_id(r.id_number) if form.id_number.data == r.id_number else form.id_number.data
             if saved is not None:
                 record("affairs.resident.update", saved, summary=saved.name, community_id=community_of(saved.house.node))
                 db.session.commit()
                 flash(_("Changes saved."), "success")
                 return redirect(url_for("affairs.resident", resident_id=r.id))
         r = db.session.get(Resident, resident_id)
+    return _resident_page(r, form)
+
+
+def _resident_page(r: Resident, form, revealed=False, block="content"):
     tags = list(
         db.session.scalars(
             select(GroupTag).where(GroupTag.resident_id == r.id).order_by(GroupTag.start_date.desc(), GroupTag.id.desc())
@@ -298,6 +312,7 @@ def resident(resident_id: int):
     tag_form.group_type_id.choices = [(g.id, S.group_name(g)) for g in _groups()]
     return render(
         "affairs/resident.html",
+        block=block,
         r=r,
         form=form,
         tag_form=tag_form,
@@ -307,6 +322,7 @@ def resident(resident_id: int):
         today=today(),
         age=S.age_on(r.birth_date, today()),
         nodes=_house_nodes() if can("affairs.edit") else [],
+        revealed=revealed,
     )
 
 
@@ -318,7 +334,11 @@ def resident_reveal(resident_id: int):
     record("affairs.resident.reveal", r, summary=_("Viewed ID-card number and phone of %(name)s", name=r.name),
            community_id=community_of(db.session.get(GridNode, r.node_id)))
     db.session.commit()
-    return render("affairs/resident.html", block="identity", r=r, revealed=True)
+    form = ResidentForm(obj=r)
+    form.building.data, form.unit.data, form.room.data = r.house.node.code, r.house.unit, r.house.room
+    form.id_number.data, form.phone.data = S.mask_id(r.id_number), S.mask_phone(r.phone)
+    _household_choices(form, r.house)
+    return _resident_page(r, form, revealed=True, block="identity")
 
 
 @bp.route("/residents/<int:resident_id>/groups", methods=["POST"])
