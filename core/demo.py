@@ -116,7 +116,10 @@ def _organisations(rng: random.Random, names: Names) -> dict[str, list[int]]:
     rng.shuffle(combos)
     partners += combos[: 82 - len(partners)]
     for name in partners:
-        rows.append({"kind": "partner_unit", "name": name, "short_name": name.removeprefix("湾沚区").removeprefix("芜湖")[:8]})
+        short = name.removeprefix("湾沚区").removeprefix("芜湖")
+        for tail in ENTERPRISE_KINDS:
+            short = short.removesuffix(tail)
+        rows.append({"kind": "partner_unit", "name": name, "short_name": short[:12]})
     now = utcnow()
     for r in rows:
         r.update(

@@ -16,7 +16,7 @@ CODE = Regexp(r"^[0-9A-Za-z-]+$", message=_l("Use digits, letters and dashes onl
 
 
 class NodeForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give the grid a name.")), Length(max=120)])
+    name = StringField(_l("Grid name"), validators=[DataRequired(message=_l("Give the grid a name.")), Length(max=120)])
     code = StringField(_l("Grid code"), validators=[DataRequired(message=_l("Give the grid a code.")), Length(max=40), CODE])
     sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional(), NumberRange(min=0, max=100000)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=255)])
@@ -38,7 +38,7 @@ class ImportForm(FlaskForm):
 
 class OrgForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=[])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(max=120)])
     short_name = StringField(_l("Short name"), validators=[Optional(), Length(max=40)])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=60)])
     phone = StringField(_l("Phone"), validators=[Optional(), PHONE])

@@ -552,7 +552,7 @@ def posts_stmt(community: GridNode):
         select(GridPost)
         .join(GridNode, GridNode.id == GridPost.node_id)
         .where(subtree(GridNode.path, community.path))
-        .order_by(GridNode.path)
+        .order_by(GridNode.depth, GridNode.sort_order, GridNode.id)
     )
 
 

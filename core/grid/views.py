@@ -528,7 +528,7 @@ def orgs_export():
     )
     return xlsx_response(
         f"{KIND_TITLES[kind]}.xlsx",
-        [_("Name"), _("Short name"), _("Contact person"), _("Phone"), _("Address")],
+        [_("Organisation name"), _("Short name"), _("Contact person"), _("Phone"), _("Address")],
         rows,
         title=kind,
     )
