@@ -56,9 +56,10 @@ bp = Blueprint("inquiry", __name__, url_prefix="/inquiry", template_folder="temp
 HANDLER_STATES = ("issued", "claimed", "reported", "closed")
 
 
-@bp.context_processor
-def _helpers():
-    return {"local_offset": lambda: svc.LOCAL_OFFSET}
+@bp.app_template_filter("inquiry_local")
+def _local_time(value, fmt="%Y-%m-%d %H:%M"):
+    """A stored UTC datetime as Wuhu local time."""
+    return (value + svc.LOCAL_OFFSET).strftime(fmt) if value else ""
 
 
 # --- Scope -------------------------------------------------------------------------
