@@ -853,7 +853,8 @@ def headers(kind: str, locale: str) -> list[str]:
 
 def example_row(kind: str) -> list:
     if kind == "residents":
-        return ["张三", "340221198001010010", "13905531234", "340221-C01-E01-B01", "1", 3, "301",
+        body = "34022119800101001"
+        return ["张三", body + ric.calc_check_digit(body + "0"), "13905531234", "340221-C01-E01-B01", "1", 3, "301",
                 str(LABELS["registered"]), str(_("No")), str(LABELS["resident"]), str(LABELS["employed"])]
     return ["340221-C01-E01-B01", "1", 3, "301", str(LABELS["residential"]), str(LABELS["owner"]), 89]
 

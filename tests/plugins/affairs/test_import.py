@@ -1,0 +1,181 @@
+"""Excel import of residents and houses: upsert by ID-card number, the two
+modes, the error report, and files that cannot be read."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+from core.extensions import db
+from plugins.affairs import services as S
+from plugins.affairs.models import House, ImportJob, Resident
+
+from .conftest import make_id
+
+
+def xlsx(rows, headers=None, kind="residents", locale="zh_CN") -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(headers or S.headers(kind, locale))
+    for r in rows:
+        ws.append(list(r))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def resident_row(world, name, seq, room="101", zone=0, phone="13905530000", id_number=None):
+    return [name, id_number or make_id("19850101", seq), phone, world.tree.zones[zone].code, "1", 1, room,
+            "户籍人口", "否", "城乡居民社保", "在职"]
+
+
+def upload(c, data, mode="good_rows", kind="residents", filename="people.xlsx"):
+    resp = c.post("/affairs/import", data={"kind": kind, "mode": mode, "file": (io.BytesIO(data), filename)},
+                  content_type="multipart/form-data")
+    return resp
+
+
+def last_job():
+    return db.session.scalar(select(ImportJob).order_by(ImportJob.id.desc()))
+
+
+def count(model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_import_upserts_by_id_number_and_reimport_changes_nothing(world, login):
+    c = login("cadmin")
+    rows = [resident_row(world, f"居民{i}", 100 + i, room=f"{500 + i // 3}") for i in range(30)]
+    data = xlsx(rows)
+    resp = upload(c, data)
+    assert resp.status_code == 302
+    job = last_job()
+    assert (job.status, job.created_count, job.error_count) == ("done", 30, 0)
+    page = c.get(resp.headers["Location"]).get_data(as_text=True)
+    assert 'data-testid="created">30<' in page
+    n_res, n_houses = count(Resident), count(House)
+    stamp = db.session.scalar(select(Resident.updated_at).where(Resident.name == "居民0"))
+    upload(c, data)
+    job = last_job()
+    assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 0, 30)
+    assert count(Resident) == n_res and count(House) == n_houses
+    assert db.session.scalar(select(Resident.updated_at).where(Resident.name == "居民0")) == stamp
+    # A changed phone updates that one person.
+    rows[3][2] = "13600000000"
+    upload(c, xlsx(rows))
+    job = last_job()
+    assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 1, 29)
+    assert db.session.scalar(select(Resident.phone).where(Resident.name == "居民3")) == "13600000000"
+    r = db.session.scalar(select(Resident).where(Resident.name == "居民1"))
+    assert r.birth_date.year == 1985 and r.residence == "registered" and r.social_security == "resident"
+
+
+def _mixed_file(world):
+    good = resident_row(world, "好人", 201)
+    bad_id = resident_row(world, "错号", 202, id_number=make_id("19850101", 202)[:-1] + "0"
+                          if not make_id("19850101", 202).endswith("0") else make_id("19850101", 202)[:-1] + "1")
+    outside = resident_row(world, "外区", 203, zone=8)  # community 2: outside the community admin's scope
+    dup = resident_row(world, "重复", 201)
+    bad_phone = resident_row(world, "错电话", 204, phone="55555")
+    good2 = resident_row(world, "好人二", 205)
+    return xlsx([good, bad_id, outside, dup, bad_phone, good2])
+
+
+def test_good_rows_mode_applies_good_rows_and_reports_the_others(world, login):
+    c = login("cadmin")
+    c.post("/locale", data={"locale": "en"})
+    resp = upload(c, _mixed_file(world))
+    job = last_job()
+    assert (job.created_count, job.error_count) == (2, 4)
+    assert {r for (r,) in db.session.execute(select(Resident.name).where(Resident.name.like("好人%")))} == {"好人", "好人二"}
+    assert db.session.scalar(select(func.count()).select_from(Resident).where(Resident.name.in_(["错号", "外区", "重复", "错电话"]))) == 0
+    page = c.get(resp.headers["Location"]).get_data(as_text=True)
+    assert f"/affairs/import/{job.id}/errors.xlsx" in page
+    report = c.get(f"/affairs/import/{job.id}/errors.xlsx")
+    ws = load_workbook(io.BytesIO(report.data)).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == ("Row", "Column", "Reason")
+    by_row = {r[0]: (r[1], r[2]) for r in rows[1:]}
+    assert by_row[3][0] == "ID-card number" and "check digit" in by_row[3][1]
+    assert by_row[4][0] == "Building grid code"
+    assert by_row[5][0] == "ID-card number" and "row 2" in by_row[5][1]
+    assert by_row[6][0] == "Phone"
+
+
+def test_all_or_nothing_applies_nothing_when_a_row_is_wrong(world, login):
+    c = login("cadmin")
+    before = count(Resident)
+    upload(c, _mixed_file(world), mode="all_or_nothing")
+    job = last_job()
+    assert job.status == "done" and job.error_count == 4 and job.created_count == 0
+    assert count(Resident) == before
+    assert c.get(f"/affairs/import/{job.id}/errors.xlsx").status_code == 200
+    # The same rows without the wrong ones go in whole.
+    upload(c, xlsx([resident_row(world, "甲", 301), resident_row(world, "乙", 302)]), mode="all_or_nothing")
+    assert last_job().created_count == 2 and count(Resident) == before + 2
+
+
+def test_houses_import_and_english_headers(world, login):
+    c = login("cadmin")
+    rows = [[world.tree.zones[1].code, "2", 3, "302", "Residential", "Rented", 88],
+            [world.tree.zones[1].code, "2", 3, "303", "住宅", "空置", ""]]
+    upload(c, xlsx(rows, kind="houses", locale="en"), kind="houses")
+    job = last_job()
+    assert (job.status, job.created_count, job.error_count) == ("done", 2, 0), job.message
+    h = db.session.scalar(select(House).where(House.room == "302"))
+    assert (h.occupancy, h.area_m2, h.unit) == ("rented", 88, "2")
+    rows[0][5] = "自住"
+    upload(c, xlsx(rows, kind="houses"), kind="houses")
+    job = last_job()
+    assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 1, 1)
+
+
+def test_unreadable_files_get_a_message_naming_the_expected_columns(world, login):
+    c = login("cadmin")
+    c.post("/locale", data={"locale": "en"})
+    cols = ", ".join(S.headers("residents", "en"))
+    # Wrong columns
+    upload(c, xlsx([["x", "y"]], headers=["姓名", "电话"]))
+    job = last_job()
+    assert job.status == "failed" and "Expected columns" in job.message and cols in job.message
+    # Not an xlsx at all, named .xlsx
+    upload(c, b"name,phone\n", filename="people.xlsx")
+    assert last_job().status == "failed" and "not an Excel" in last_job().message
+    # Empty file
+    upload(c, b"", filename="people.xlsx")
+    assert last_job().status == "failed" and "empty" in last_job().message
+    # A .csv is refused on the form, naming the columns
+    body = upload(c, b"a,b\n", filename="people.csv").get_data(as_text=True)
+    assert 'id="file-err"' in body and cols in body
+    # Headers only
+    upload(c, xlsx([]))
+    assert last_job().status == "failed" and "no data rows" in last_job().message
+
+
+def test_only_the_importer_sees_the_job(world, login):
+    c = login("cadmin")
+    upload(c, xlsx([resident_row(world, "甲", 401)]))
+    job = last_job()
+    assert login("admin").get(f"/affairs/import/{job.id}").status_code == 404
+    assert login("worker_a").get(f"/affairs/import/{job.id}").status_code == 403
+
+
+def test_progress_polls_while_running(world, login):
+    c = login("cadmin")
+    upload(c, xlsx([resident_row(world, "甲", 501)]))
+    job = last_job()
+    job.status, job.total_rows, job.processed_rows = "running", 100, 40
+    db.session.commit()
+    frag = c.get(f"/affairs/import/{job.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'hx-trigger="every 1s"' in frag and 'value="40"' in frag and "<html" not in frag
+
+
+def test_the_template_downloads_with_the_expected_headers(world, login):
+    c = login("cadmin")
+    resp = c.get("/affairs/import/template/residents.xlsx")
+    ws = load_workbook(io.BytesIO(resp.data)).active
+    assert [cell.value for cell in ws[1]] == S.headers("residents", "zh_CN")
+    example = [cell.value for cell in ws[2]]
+    assert S.parse_id_number(example[1])
