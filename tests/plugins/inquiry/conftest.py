@@ -53,3 +53,25 @@ def world(app) -> World:
 
 def node(world, level="building", i=0) -> GridNode:
     return getattr(world.tree, {"community": "communities", "estate": "estates", "building": "buildings", "zone": "zones"}[level])[i]
+
+
+@pytest.fixture
+def live_app(app_factory):
+    """The app served on 127.0.0.1 in a thread, for HTTP clients such as georeport."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    app = app_factory(SERVER_NAME=None)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.base_url = f"http://127.0.0.1:{server.server_port}"
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield app
+    finally:
+        ctx.pop()
+        server.shutdown()
+        thread.join(timeout=5)
