@@ -58,13 +58,17 @@ def sign_in(client, username, password=None):
 
 @pytest.fixture
 def fake_app(app_factory):
-    """make(*plugins, **config): an app with these extra plugins, its context pushed.
+    """make(*plugins, **config): an app with these extra plugins and no built-in
+    module (unless config names some in PLUGINS), its context pushed.
 
     Build data (tests.factories.build_tree()) after calling it, inside its context.
     """
     ctxs = []
 
     def make(*plugins, **config):
+        # The fakes alone (plus entry-point plugins such as the example): the
+        # built-in modules' own answers to the same hooks would blur the tests.
+        config.setdefault("PLUGINS", [])
         app = app_factory(extra_plugins=list(plugins), **config)
         ctx = app.app_context()
         ctx.push()

@@ -162,3 +162,14 @@ def test_production_with_the_generated_key_starts_with_secure_cookies(tmp_path, 
     monkeypatch.delenv("WANGGE_SECRET_KEY", raising=False)
     app = create_app({"ENV_NAME": "production", "INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+
+
+def test_one_app_s_engine_options_do_not_leak_into_the_next(tmp_path):
+    """A SQLite app's driver options must not reach a later PostgreSQL app (psycopg rejects them)."""
+    from core import config as defaults
+
+    sqlite_app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "INSTANCE_PATH": str(tmp_path)})
+    assert sqlite_app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["timeout"] == 15
+    assert defaults.SQLALCHEMY_ENGINE_OPTIONS == {}
+    pg_app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql://u@localhost/x", "INSTANCE_PATH": str(tmp_path)})
+    assert "connect_args" not in pg_app.config["SQLALCHEMY_ENGINE_OPTIONS"]
