@@ -650,7 +650,7 @@ def issue_sheet(sheet: AssignmentSheet, user, now=None) -> int:
     extra = extra_days()
     for p in problems:
         deadline = deadline_for(now, p.deadline_days or 10, extra, p.due_date)
-        transition(p, "issue", user, note=_("Sheet %(n)s, due %(due)s", n=sheet.number, due=f"{local_date(deadline):%Y-%m-%d}"),
+        transition(p, "issue", user, note=_("Sheet %(n)s, due %(due)s", n=sheet.number, due=local_date(deadline).isoformat()),
                    issued_at=now, deadline=deadline, now=now)
         bump(month_key(now), p.community_id, p.category_id, p.unit_id, assigned=1)
     db.session.expire(sheet)
@@ -726,7 +726,7 @@ def decide_extension(problem: Problem, ext: Extension, user, approve: bool, note
         raise InquiryError(_("This extension request has been decided already."))
     if approve:
         new_deadline = end_of_local_day(add_working_days(local_date(problem.deadline or now), ext.days, extra_days()))
-        transition(problem, "approve_extension", user, note=_("New deadline %(due)s", due=f"{local_date(new_deadline):%Y-%m-%d}"),
+        transition(problem, "approve_extension", user, note=_("New deadline %(due)s", due=local_date(new_deadline).isoformat()),
                    deadline=new_deadline, extension_count=Problem.extension_count + 1, now=now)
     else:
         transition(problem, "refuse_extension", user, note=(note or "").strip(), now=now)
