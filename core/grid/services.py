@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, literal, or_, select, text, update
 from sqlalchemy.orm import aliased
 
@@ -82,17 +83,18 @@ def check_level(parent: GridNode | None, level: str) -> None:
         )
 
 
-def level_title(level: str) -> str:
-    from flask_babel import gettext
+LEVEL_TITLES = {
+    "district": _l("district"),
+    "community": _l("community"),
+    "estate": _l("estate"),
+    "building": _l("building"),
+    "zone": _l("zone"),
+}
 
-    titles = {
-        "district": gettext("district"),
-        "community": gettext("community"),
-        "estate": gettext("estate"),
-        "building": gettext("building"),
-        "zone": gettext("zone"),
-    }
-    return titles.get(level, level)
+
+def level_title(level: str) -> str:
+    title = LEVEL_TITLES.get(level)
+    return str(title) if title is not None else level
 
 
 def party_org_title(level: str) -> str:
@@ -394,24 +396,18 @@ def search_nodes(q: str, scope_condition, limit: int = 20) -> list[GridNode]:
             found[n.id] = n
     if len(found) < limit:
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        named = GridNode.name.like(like, escape="\\")
         top = select(GridNode.id).where(GridNode.parent_id.is_(None))
+        # Communities first, then estates; each through the parent index, and
+        # without ORDER BY so that SQL stops at the limit instead of reading
+        # every estate (the few found are sorted here).
         communities = select(GridNode.id).where(GridNode.parent_id.in_(top))
-        stmt = (
-            select(GridNode)
-            .where(
-                or_(
-                    GridNode.parent_id.is_(None),
-                    GridNode.parent_id.in_(top),
-                    GridNode.parent_id.in_(communities),
-                ),
-                GridNode.name.like(like, escape="\\"),
-                scope_condition,
-            )
-            .order_by(GridNode.depth, GridNode.sort_order, GridNode.id)
-            .limit(limit - len(found))
-        )
-        for n in db.session.scalars(stmt):
-            found.setdefault(n.id, n)
+        for parents in (top, communities):
+            if len(found) >= limit:
+                break
+            stmt = select(GridNode).where(GridNode.parent_id.in_(parents), named, scope_condition).limit(limit - len(found))
+            for n in sorted(db.session.scalars(stmt), key=lambda n: (n.depth, n.sort_order, n.id)):
+                found.setdefault(n.id, n)
     return list(found.values())
 
 

@@ -666,7 +666,7 @@ def coverage(node_id: int):
     day = _day_arg()
     rows = svc.community_coverage(community, day)
     return render(
-        "grid/coverage.html", community=community, rows=rows, day=day,
+        "grid/coverage.html", block="coverage_rows", community=community, rows=rows, day=day,
         nobody=[r for r in rows if r.state == "nobody"], crumbs=_crumbs(community) + [(community, True)],
     )
 

@@ -63,7 +63,10 @@ def communities_for_switcher():
     paths = scope_paths()
     if not paths:
         return []
-    stmt = select(GridNode.id, GridNode.name, GridNode.path).where(GridNode.level == "community")
+    # Communities are the root's children: reached through the parent index
+    # (a filter on level would scan the whole tree on every page).
+    roots = select(GridNode.id).where(GridNode.parent_id.is_(None))
+    stmt = select(GridNode.id, GridNode.name, GridNode.path).where(GridNode.parent_id.in_(roots))
     rows = db.session.execute(stmt.order_by(GridNode.sort_order, GridNode.id)).all()
     return [(i, n) for i, n, p in rows if any(p.startswith(s) for s in paths)]
 
