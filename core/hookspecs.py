@@ -7,7 +7,7 @@ implements only the hooks it needs; pluggy passes only the arguments an
 implementation names, so a hook can gain arguments without breaking plugins.
 
 Every hook here has a section in docs/plugins.md and a test
-(tests/test_hooks_meta.py fails otherwise).
+(tests/core/test_hooks_meta.py fails otherwise).
 """
 
 import pluggy
