@@ -121,12 +121,12 @@ def build_demo(scale, rng, report):
         report("affairs: residents exist already; demo residents not added")
         return
 
-    # Houses: about 17 per zone, 3 people each on average -> ~50 residents.
+    # Houses: about 20 per zone, 3 people each on average -> ~50 residents.
     house_rows = []
     for zid, _path, _cid in zones:
-        unit = str(rng.randint(1, 3))
+        unit = ""  # the demo's zones are a unit (or a few floors) of a building already
         floor0 = rng.randint(1, 12)
-        for k in range(17 * scale):
+        for k in range(20 * scale):
             floor = floor0 + k // 2
             occ = rng.choices(["owner", "rented", "vacant"], [78, 15, 7])[0]
             house_rows.append({
@@ -284,7 +284,7 @@ def _visits(rng, report, today, zones, now):
         diligence = rng.random()
         for w in range(8):
             start = monday - dt.timedelta(weeks=w)
-            n = rng.choice([1, 2, 3, 3, 4, 5]) if diligence > .25 else rng.choice([0, 1, 2, 3])
+            n = rng.choice([2, 3, 3, 4, 4, 5]) if diligence > .2 else rng.choice([0, 1, 2, 3])
             for _ in range(n):
                 day = start + dt.timedelta(days=rng.randint(0, 6))
                 if day > today:

@@ -126,8 +126,17 @@ class House(db.Model):
 
     @property
     def label(self) -> str:
-        unit = f"{self.unit}单元" if self.unit else ""
-        return f"{self.node.name if self.node else ''} {unit}{self.room}".strip()
+        """"5栋 1单元 1-201": building (when loaded), zone, unit-room."""
+        from sqlalchemy import inspect
+
+        parts = []
+        node = self.node
+        if node is not None:
+            if node.level == "zone" and "parent" not in inspect(node).unloaded and node.parent is not None:
+                parts.append(node.parent.name)
+            parts.append(node.name)
+        parts.append(f"{self.unit}-{self.room}" if self.unit else self.room)
+        return " ".join(parts)
 
 
 class Household(db.Model):

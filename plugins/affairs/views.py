@@ -53,6 +53,9 @@ from .models import (
     Visit,
 )
 
+# A house's place: its zone and the zone's building, loaded with it (no N+1).
+HOUSE_PLACE = joinedload(House.node).joinedload(GridNode.parent)
+
 bp = Blueprint("affairs", __name__, url_prefix="/affairs", template_folder="templates", static_folder="static",
                static_url_path="/static")
 
@@ -116,7 +119,7 @@ def _gate(node: GridNode, action="affairs.view") -> GridNode:
 
 
 def _resident_or_404(resident_id: int, action="affairs.view") -> Resident:
-    r = db.session.get(Resident, resident_id)
+    r = db.session.get(Resident, resident_id, options=[joinedload(Resident.house).options(HOUSE_PLACE)])
     if r is None:
         abort(404)
     _gate(db.session.get(GridNode, r.node_id), action)
@@ -124,7 +127,7 @@ def _resident_or_404(resident_id: int, action="affairs.view") -> Resident:
 
 
 def _house_or_404(house_id: int, action="affairs.view") -> House:
-    h = db.session.get(House, house_id)
+    h = db.session.get(House, house_id, options=[HOUSE_PLACE])
     if h is None:
         abort(404)
     _gate(h.node, action)
@@ -190,7 +193,7 @@ def residents():
     q = request.args.get("q", "").strip()
     group_id = request.args.get("group", type=int)
     stmt = S.residents_stmt(scope(), node=node, q=q, group_id=group_id, today=today()).options(
-        joinedload(Resident.house).joinedload(House.node)
+        joinedload(Resident.house).joinedload(House.node).joinedload(GridNode.parent)
     )
     page = paginate(stmt, per_page=current_app.config.get("PER_PAGE", 50))
     return render("affairs/residents.html", block="list", page=page, node=node, q=q, group_id=group_id, groups=_groups())
@@ -394,7 +397,7 @@ def tag_end(tag_id: int):
 def houses():
     node = _node_arg()
     q = request.args.get("q", "").strip()
-    stmt = S.houses_stmt(scope(), node=node, q=q)
+    stmt = S.houses_stmt(scope(), node=node, q=q).options(HOUSE_PLACE)
     page = paginate(stmt, per_page=current_app.config.get("PER_PAGE", 50))
     ids = [h.id for h in page.items]
     counts = dict(
@@ -478,6 +481,9 @@ def household_add(house_id: int):
 # --- Special groups ---------------------------------------------------------------------
 
 
+_TAG_PLACE = joinedload(GroupTag.resident).joinedload(Resident.house).joinedload(House.node).joinedload(GridNode.parent)
+
+
 @bp.route("/groups")
 @requires("affairs.view")
 def groups():
@@ -490,7 +496,7 @@ def groups():
         stmt = S.due_stmt(scope(), d, node=node)
         if group_id:
             stmt = stmt.where(GroupTag.group_type_id == group_id)
-        page = paginate(stmt, per_page=50, scalars=False)
+        page = paginate(stmt.options(_TAG_PLACE), per_page=50, scalars=False)
         rows = [(t, last) for t, last in page.items]
     else:
         last = S.last_visit_subquery().label("last_visit")
@@ -505,7 +511,7 @@ def groups():
             stmt = stmt.where(subtree(GridNode.path, node.path))
         if group_id:
             stmt = stmt.where(GroupTag.group_type_id == group_id)
-        page = paginate(stmt, per_page=50, scalars=False)
+        page = paginate(stmt.options(_TAG_PLACE), per_page=50, scalars=False)
         rows = [(t, last) for t, last in page.items]
     due_ids = set()
     if rows:
@@ -528,18 +534,19 @@ def _targets(q: str, limit=15):
         stmt = (
             select(Resident).join(GridNode, GridNode.id == Resident.node_id).where(cond)
             .where(or_(Resident.name.contains(q), Resident.phone == q))
-            .options(joinedload(Resident.house).joinedload(House.node))
+            .options(joinedload(Resident.house).joinedload(House.node).joinedload(GridNode.parent))
             .order_by(Resident.name).limit(limit)
         )
         residents = list(db.session.scalars(stmt))
         houses = list(
             db.session.scalars(
                 select(House).join(GridNode, GridNode.id == House.node_id).where(cond)
-                .where(or_(House.room == q, GridNode.name.contains(q))).order_by(GridNode.path, House.room).limit(8)
+                .where(or_(House.room == q, GridNode.name.contains(q))).options(HOUSE_PLACE)
+                .order_by(GridNode.path, House.room).limit(8)
             )
         )
         return residents, houses, False
-    due = db.session.execute(S.due_stmt(cond, today()).limit(limit)).all()
+    due = db.session.execute(S.due_stmt(cond, today()).options(_TAG_PLACE).limit(limit)).all()
     seen, residents = set(), []
     for tag, _last in due:
         if tag.resident_id not in seen:
@@ -627,7 +634,7 @@ def visit_new():
 def visits():
     stmt = (
         select(Visit).join(GridNode, GridNode.id == Visit.node_id).where(scope())
-        .options(joinedload(Visit.worker), joinedload(Visit.resident), joinedload(Visit.house))
+        .options(joinedload(Visit.worker), joinedload(Visit.resident), joinedload(Visit.house).joinedload(House.node).joinedload(GridNode.parent))
         .order_by(Visit.visit_date.desc(), Visit.id.desc())
     )
     if request.args.get("mine") == "1":
