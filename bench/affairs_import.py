@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import json
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -100,7 +101,9 @@ def main() -> None:
     with app.app_context():
         for label, mode in (("first import (good rows)", "good_rows"), ("re-import, same file", "good_rows"),
                             ("re-import, all or nothing", "all_or_nothing")):
-            job = ImportJob(kind="residents", mode=mode, filename=xlsx.name, stored_path=str(xlsx), locale="zh_CN",
+            upload = work / f"upload-{mode}.xlsx"  # the job deletes its upload when done
+            shutil.copyfile(xlsx, upload)
+            job = ImportJob(kind="residents", mode=mode, filename=xlsx.name, stored_path=str(upload), locale="zh_CN",
                             scope=scope, user_id=user_id)
             db.session.add(job)
             db.session.commit()

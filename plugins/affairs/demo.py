@@ -273,6 +273,7 @@ def _visits(rng, report, today, zones, now):
     people = defaultdict(list)
     for rid, nid, hid in db.session.execute(select(Resident.id, Resident.node_id, Resident.house_id)):
         people[nid].append((rid, hid))
+    tagged = set(db.session.scalars(select(GroupTag.resident_id).where(GroupTag.end_date.is_(None))))
     rows = []
     monday = today - dt.timedelta(days=today.weekday())
     for path, a_id, b_id in posts:
@@ -281,10 +282,12 @@ def _visits(rng, report, today, zones, now):
         pool_nodes = [zid for zid in nodes for _x in people.get(zid, [])]
         if not pool:
             continue
+        # Workers go to the special groups first: most of their visits are there.
+        special = [k for k, (rid, _h) in enumerate(pool) if rid in tagged]
         diligence = rng.random()
         for w in range(8):
             start = monday - dt.timedelta(weeks=w)
-            n = rng.choice([2, 3, 3, 4, 4, 5]) if diligence > .2 else rng.choice([0, 1, 2, 3])
+            n = rng.choice([2, 3, 3, 4, 5, 6, 8]) if diligence > .2 else rng.choice([0, 1, 2, 3])
             for _ in range(n):
                 day = start + dt.timedelta(days=rng.randint(0, 6))
                 if day > today:
@@ -294,7 +297,7 @@ def _visits(rng, report, today, zones, now):
                     if not b_id:
                         continue
                     worker, cover = b_id, a_id
-                k = rng.randrange(len(pool))
+                k = rng.choice(special) if special and rng.random() < .7 else rng.randrange(len(pool))
                 rid, hid = pool[k]
                 finding = rng.choices(["none", "opinion", "request", "problem"], [70, 14, 11, 5])[0]
                 y, wk = iso_week_of(day)

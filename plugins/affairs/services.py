@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from dataclasses import dataclass
 
@@ -1215,6 +1216,11 @@ def run_import(job_id: int) -> ImportJob:
             job.message = _("The import stopped on an unexpected error: %(err)s", err=str(exc)[:300])
         job.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         db.session.commit()
+    # The upload holds personal data: keep it no longer than the job needs it.
+    try:
+        os.remove(job.stored_path)
+    except OSError:
+        pass
     return job
 
 
