@@ -302,6 +302,12 @@ def build(scale: int, rng: random.Random, report, volume: float | None = None, n
         row.update(state="returned", unit_id=None, sheet_id=None, issued_at=None, deadline=None, returns_count=1,
                    reason="不属于本单位职责范围", updated_at=at)
         ev(row["id"], at, "return", "issued", "returned", handler_of.get(unit), unit, "不属于本单位职责范围")
+    # Hotspots: the same building and category again and again lately.
+    buildings = [p for p in places if p[3]]
+    for place in rng.sample(buildings, k=min(3, len(buildings))):
+        code = rng.choice(["water", "property", "environment"])
+        for _i in range(rng.choice((3, 4))):
+            base("new", place, code, created=now - dt.timedelta(days=rng.uniform(0.2, 80)))
     for _i in range(n["new"]):
         base("new")
     for _i in range(n["triaged"]):

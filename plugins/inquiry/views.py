@@ -309,8 +309,22 @@ def _list_context(f):
     )
 
 
+def place_labels(problems) -> dict[int, str]:
+    """"Estate building zone" for each problem, from one query for the whole page."""
+    ids = set()
+    for p in problems:
+        ids.update(int(x) for x in p.node_path.strip("/").split("/")[2:] if x)
+    names = dict(db.session.execute(select(GridNode.id, GridNode.name).where(GridNode.id.in_(ids))).all()) if ids else {}
+    out = {}
+    for p in problems:
+        parts = [names.get(int(x), "") for x in p.node_path.strip("/").split("/")[2:] if x]
+        out[p.id] = " ".join(x for x in parts if x) or (p.community.name if p.community_id and p.community else "")
+    return out
+
+
 def _with_rows(stmt):
-    return stmt.options(joinedload(Problem.category), joinedload(Problem.unit), joinedload(Problem.node))
+    return stmt.options(joinedload(Problem.category), joinedload(Problem.unit), joinedload(Problem.node),
+                        joinedload(Problem.community))
 
 
 @bp.route("/problems")
@@ -318,7 +332,7 @@ def _with_rows(stmt):
 def problems():
     f = _filters()
     page = paginate(_with_rows(_list_stmt(f)), per_page=current_app.config.get("PER_PAGE", 50))
-    return render("inquiry/problems.html", block="results", page=page, title=_("Problem list"),
+    return render("inquiry/problems.html", block="results", page=page, title=_("Problem list"), places=place_labels(page.items),
                   endpoint="inquiry.problems", xlsx="inquiry.problems_xlsx", **_list_context(f))
 
 
@@ -329,7 +343,7 @@ def overdue():
     f.overdue = True
     stmt = _with_rows(svc.filter_problems(scoped(select(Problem)), f).order_by(Problem.deadline, Problem.id))
     page = paginate(stmt, per_page=current_app.config.get("PER_PAGE", 50))
-    return render("inquiry/problems.html", block="results", page=page, title=_("Overdue problems"),
+    return render("inquiry/problems.html", block="results", page=page, title=_("Overdue problems"), places=place_labels(page.items),
                   endpoint="inquiry.overdue", xlsx="inquiry.problems_xlsx", **_list_context(f))
 
 
@@ -338,7 +352,7 @@ def overdue():
 def ledger():
     f = _filters()
     page = paginate(_with_rows(_list_stmt(f, ledger=True)), per_page=current_app.config.get("PER_PAGE", 50))
-    return render("inquiry/problems.html", block="results", page=page, title=_("Public-opinion ledger"),
+    return render("inquiry/problems.html", block="results", page=page, title=_("Public-opinion ledger"), places=place_labels(page.items),
                   endpoint="inquiry.ledger", xlsx="inquiry.ledger_xlsx", ledger=True, **_list_context(f))
 
 
@@ -355,15 +369,19 @@ def _xlsx(stmt, filename):
         return f"{v + svc.LOCAL_OFFSET:%Y-%m-%d %H:%M}" if v else ""
 
     def rows():
-        for p in db.session.scalars(stmt.execution_options(yield_per=1000)):
-            yield [p.ref, fmt(p.created_at), str(svc.CHANNEL_TITLES[p.channel]), p.community.name if p.community else "",
-                   p.node.name, p.address, svc.category_title(p.category, loc), p.description,
-                   p.reporter_name if full else svc.mask_name(p.reporter_name),
-                   p.reporter_phone if full else svc.mask_phone(p.reporter_phone),
-                   str(svc.STATE_TITLES[p.state]), p.unit.name if p.unit else "", p.sheet.number if p.sheet else "",
-                   fmt(p.issued_at), fmt(p.deadline), p.result_text,
-                   str(svc.OUTCOME_TITLES[p.outcome]) if p.outcome else "", fmt(p.closed_at), p.returns_count,
-                   p.reopen_count, _("yes") if p.supervised else ""]
+        for batch in db.session.scalars(stmt.execution_options(yield_per=1000)).partitions():
+            places = place_labels(batch)
+            yield from (row(p, places) for p in batch)
+
+    def row(p, places):
+        return [p.ref, fmt(p.created_at), str(svc.CHANNEL_TITLES[p.channel]), p.community.name if p.community else "",
+               places[p.id], p.address, svc.category_title(p.category, loc), p.description,
+               p.reporter_name if full else svc.mask_name(p.reporter_name),
+               p.reporter_phone if full else svc.mask_phone(p.reporter_phone),
+               str(svc.STATE_TITLES[p.state]), p.unit.name if p.unit else "", p.sheet.number if p.sheet else "",
+               fmt(p.issued_at), fmt(p.deadline), p.result_text,
+               str(svc.OUTCOME_TITLES[p.outcome]) if p.outcome else "", fmt(p.closed_at), p.returns_count,
+               p.reopen_count, _("yes") if p.supervised else ""]
 
     record("inquiry.export", summary=f"{filename} (contact {'full' if full else 'masked'})")
     db.session.commit()
@@ -513,7 +531,7 @@ def _problem_page(p: Problem, forms=None, status=200):
     can_triage = can("inquiry.triage") and p.state in ("new", "returned")
     events = svc.timeline(p.id)
     ctx = dict(
-        p=p, loc=loc, now=utcnow(), clock=svc.clock(p), events=events, states=svc.STATE_TITLES,
+        p=p, place=place_labels([p])[p.id], loc=loc, now=utcnow(), clock=svc.clock(p), events=events, states=svc.STATE_TITLES,
         actions=svc.ACTION_TITLES, channels=svc.CHANNEL_TITLES, outcomes=svc.OUTCOME_TITLES,
         priorities=svc.PRIORITY_TITLES, category_title=svc.category_title,
         triage=triage, proposals=proposals, can_triage=can_triage,
@@ -742,6 +760,7 @@ def unit():
         select(Problem.state, func.count()).where(Problem.unit_id == current_user.organisation_id,
                                                    Problem.state.in_(HANDLER_STATES)).group_by(Problem.state)).all())
     return render("inquiry/unit.html", block="results", page=page, org=current_user.organisation, tab=tab, counts=counts,
+                  places=place_labels(page.items),
                   now=utcnow(), clock=svc.clock, loc=_locale(), category_title=svc.category_title, states=svc.STATE_TITLES)
 
 
@@ -792,6 +811,7 @@ def sheet(sheet_id):
                                           .options(joinedload(Problem.unit), joinedload(Problem.category), joinedload(Problem.node))
                                           .order_by(Problem.verified_at, Problem.id).limit(200)))
     return render("inquiry/sheet.html", s=s, rows=rows, groups=groups, waiting=waiting, loc=_locale(),
+                  places=place_labels(rows + waiting),
                   category_title=svc.category_title, states=svc.STATE_TITLES, local=svc.LOCAL_OFFSET)
 
 
@@ -847,6 +867,7 @@ def sheet_print(sheet_id):
     s = _sheet_or_404(sheet_id)
     rows, groups = _sheet_groups(s)
     return render("inquiry/sheet_print.html", s=s, groups=groups, loc=_locale(), category_title=svc.category_title,
+                  places=place_labels(rows),
                   local=svc.LOCAL_OFFSET)
 
 
@@ -915,7 +936,7 @@ def analysis():
 
 
 def _charts(months, by_month, cat_rows, unit_rows, comm_rows):
-    received, closed = _("Received"), _("Closed out")
+    received, closed = _("received"), _("closed out")
     grid = {"left": 40, "right": 16, "top": 36, "bottom": 60, "containLabel": True}
     top_units = unit_rows[:15]
     return {
@@ -931,10 +952,10 @@ def _charts(months, by_month, cat_rows, unit_rows, comm_rows):
             "series": [{"type": "pie", "radius": ["35%", "65%"], "data": [{"name": n, "value": v["received"]} for n, v in cat_rows]}],
         },
         "unit": {
-            "tooltip": {"trigger": "axis"}, "legend": {"data": [_("Issued"), closed]},
+            "tooltip": {"trigger": "axis"}, "legend": {"data": [_("issued to units"), closed]},
             "grid": {"left": 8, "right": 16, "top": 36, "bottom": 8, "containLabel": True},
             "xAxis": {"type": "value"}, "yAxis": {"type": "category", "data": [o.short_name or o.name for o, _v in top_units][::-1]},
-            "series": [{"name": _("Issued"), "type": "bar", "data": [v["assigned"] for _o, v in top_units][::-1]},
+            "series": [{"name": _("issued to units"), "type": "bar", "data": [v["assigned"] for _o, v in top_units][::-1]},
                        {"name": closed, "type": "bar", "data": [v["closed"] for _o, v in top_units][::-1]}],
             "color": ["#b3261e", "#1e6b35"],
         },
