@@ -981,6 +981,27 @@ class _Importer:
                 self.err(rownum, "area_m2", _("The area is a number."))
         return out if len(self.errors) == n_err else None
 
+    def screen(self, rows: list[dict]) -> list[dict]:
+        """Drop (as errors) the rows whose ID number belongs to a resident outside
+        the importer's grids: an import never moves or changes someone it cannot see."""
+        if self.kind != "residents" or not rows:
+            return rows
+        paths = dict(
+            db.session.execute(
+                select(Resident.id_number, GridNode.path)
+                .join(GridNode, GridNode.id == Resident.node_id)
+                .where(Resident.id_number.in_([r["id_number"] for r in rows]))
+            ).all()
+        )
+        out = []
+        for r in rows:
+            path = paths.get(r["id_number"])
+            if path is not None and not any(path.startswith(p) for p in self.scope):
+                self.err(r["_row"], "id_number", _("A resident with this ID-card number is registered outside your grids."))
+            else:
+                out.append(r)
+        return out
+
     def _load_houses(self, node_ids: set[int]):
         missing = node_ids - self.loaded_nodes
         if not missing:
@@ -1162,14 +1183,19 @@ def run_import(job_id: int) -> ImportJob:
             for rownum, row in rows:
                 values = imp.check(rownum, row)
                 processed += 1
-                if values is not None and apply_now:
+                if values is not None:
+                    values["_row"] = rownum
                     chunk.append(values)
                 if processed % _Importer.CHUNK == 0:
-                    imp.apply(chunk)
+                    chunk = imp.screen(chunk)
+                    if apply_now:
+                        imp.apply(chunk)
                     chunk = []
                     _touch(job, processed)
                     db.session.commit()
-            imp.apply(chunk)
+            chunk = imp.screen(chunk)
+            if apply_now:
+                imp.apply(chunk)
             if not apply_now and not imp.errors and processed:
                 # Every row is good: apply them all, reading the file again.
                 job.phase = "applying"
@@ -1179,7 +1205,9 @@ def run_import(job_id: int) -> ImportJob:
                 _t, rows = _open_rows(job.stored_path, job.kind, job.locale)
                 done, chunk = 0, []
                 for rownum, row in rows:
-                    chunk.append(imp.check(rownum, row))
+                    values = imp.check(rownum, row)
+                    values["_row"] = rownum
+                    chunk.append(values)
                     done += 1
                     if len(chunk) >= _Importer.CHUNK:
                         imp.apply(chunk)
@@ -1192,7 +1220,7 @@ def run_import(job_id: int) -> ImportJob:
             job.created_count, job.updated_count, job.unchanged_count = imp.created, imp.updated, imp.unchanged
             job.error_count = len(imp.errors)
             if imp.errors:
-                job.error_report = error_report_bytes(imp.errors)
+                job.error_report = error_report_bytes(sorted(imp.errors, key=lambda e: e.row))
             if not processed:
                 job.status, job.message = "failed", _("The file has no data rows.")
             else:

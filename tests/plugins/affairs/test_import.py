@@ -179,3 +179,18 @@ def test_the_template_downloads_with_the_expected_headers(world, login):
     assert [cell.value for cell in ws[1]] == S.headers("residents", "zh_CN")
     example = [cell.value for cell in ws[2]]
     assert S.parse_id_number(example[1])
+
+
+def test_an_import_never_moves_a_resident_from_outside_the_importers_grids(world, login):
+    c = login("cadmin")
+    c.post("/locale", data={"locale": "en"})
+    other = world.res_other  # lives in community 2
+    row = resident_row(world, "冒名", 0, id_number=other.id_number)
+    for mode in ("good_rows", "all_or_nothing"):
+        upload(c, xlsx([row, resident_row(world, "正常", 601)]), mode=mode)
+        job = last_job()
+        assert job.error_count == 1
+        ws = load_workbook(io.BytesIO(job.error_report)).active
+        assert "outside your grids" in list(ws.iter_rows(values_only=True))[1][2]
+    db.session.refresh(other)
+    assert other.name == "王丙" and other.node_id == world.tree.zones[8].id
