@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.exceptions import NotFound
 
 from core.audit import record
 from core.excel import XLSX_MIME, ImportFileError, read_rows, template_bytes, xlsx_response
@@ -616,14 +617,20 @@ def visit_new():
             n = S.visits_this_week(current_user.id, today())
             flash(_("Your visits this week: %(n)s of %(quota)s.", n=n, quota=S.weekly_quota(community_of(node))), "info")
             return redirect(url_for("affairs.visit_new"))
+    q = request.values.get("q", "").strip()
     residents, houses, due = _targets(q)
     chosen = None
     if form.target.data:
         try:
             chosen_r, chosen_h, _n = _visit_target(form.target.data)
-            chosen = chosen_r or chosen_h
-        except Exception:  # noqa: BLE001 - a stale choice simply is not shown
-            chosen = None
+        except NotFound:  # a stale choice simply is not shown
+            chosen_r = chosen_h = None
+        chosen = chosen_r or chosen_h
+        # Keep the person or household chosen on the list, ticked, whatever the search shows.
+        if chosen_r is not None and chosen_r not in residents:
+            residents.insert(0, chosen_r)
+        elif chosen_r is None and chosen_h is not None and chosen_h not in houses:
+            houses.insert(0, chosen_h)
     n = S.visits_this_week(current_user.id, today())
     return render("affairs/visit_form.html", form=form, residents=residents, houses=houses, due=due, q=q,
                   selected=form.target.data or "", chosen=chosen, mine=n, quota=S.weekly_quota(current_community_id()))
