@@ -16,7 +16,12 @@ bp = Blueprint("main", __name__)
 
 def _back():
     target = request.form.get("next") or request.referrer or url_for("main.dashboard")
-    return target if target.startswith("/") or target.startswith(request.host_url) else url_for("main.dashboard")
+    if target.startswith(request.host_url):
+        return target
+    # "//host" and "/\host" are other sites to a browser.
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return url_for("main.dashboard")
 
 
 @bp.route("/")

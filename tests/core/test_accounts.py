@@ -201,3 +201,35 @@ def test_signing_in_and_user_changes_are_audited(client, tree, login):
     rows = db.session.execute(select(AuditLog.action, AuditLog.username, AuditLog.summary, AuditLog.ip).order_by(AuditLog.id)).all()
     assert [r.action for r in rows] == ["login.failed", "login"]
     assert rows[0].summary == "boss" and rows[1].username == "boss" and rows[1].ip == "127.0.0.1"
+
+
+OFF_SITE = ["https://evil.example/x", "//evil.example/x", "/\\evil.example/x", "\\\\evil.example/x"]
+
+
+def _stays_on_site(location: str) -> bool:
+    from urllib.parse import urlsplit
+
+    # Browsers read a backslash as a slash: "/\\evil" is "//evil", another host.
+    return urlsplit(location.replace("\\", "/")).netloc in ("", "localhost")
+
+
+def test_sign_in_next_never_leaves_the_site(client, tree):
+    factories.make_user("zhang", "grid_worker", tree.zones[0])
+    for target in OFF_SITE:
+        client.post("/logout")
+        resp = client.post("/login", query_string={"next": target}, data={"username": "zhang", "password": factories.PASSWORD})
+        assert resp.status_code == 302 and _stays_on_site(resp.headers["Location"]), target
+
+
+def test_the_language_and_community_switches_never_send_you_off_site(client, tree, login):
+    factories.make_user("zhang", "grid_worker", tree.zones[0])
+    login("zhang")
+    for target in OFF_SITE:
+        for url, data in (("/locale", {"locale": "en"}), ("/community", {"community": ""})):
+            resp = client.post(url, data={**data, "next": target})
+            assert resp.status_code == 302 and _stays_on_site(resp.headers["Location"]), (url, target)
+            resp = client.post(url, data=data, headers={"Referer": target})
+            assert _stays_on_site(resp.headers["Location"]), (url, "Referer", target)
+    # A page of the site is where you go back to.
+    resp = client.post("/locale", data={"locale": "zh_CN", "next": "/admin/audit?x=1"})
+    assert resp.headers["Location"] == "/admin/audit?x=1"
