@@ -69,14 +69,12 @@ def index():
 def _users_stmt():
     stmt = select(User).order_by(User.username)
     if not is_district_admin():
-        # A community admin manages the accounts holding a role in their communities.
-        stmt = stmt.where(
-            User.id.in_(
-                select(RoleGrant.user_id)
-                .join(GridNode, GridNode.id == RoleGrant.node_id)
-                .where(scope_filter(GridNode.path, "users.manage"))
-            )
-        )
+        # A community admin manages the accounts holding a role in their communities,
+        # and only those with no role elsewhere: else they could reset the password
+        # of, say, a district admin who also works in their community.
+        granted = select(RoleGrant.user_id).join(GridNode, GridNode.id == RoleGrant.node_id)
+        in_area = scope_filter(GridNode.path, "users.manage")
+        stmt = stmt.where(User.id.in_(granted.where(in_area)), User.id.not_in(granted.where(~in_area)))
     q = request.args.get("q", "").strip()
     if q:
         like = f"%{q}%"

@@ -233,3 +233,21 @@ def test_the_language_and_community_switches_never_send_you_off_site(client, tre
     # A page of the site is where you go back to.
     resp = client.post("/locale", data={"locale": "zh_CN", "next": "/admin/audit?x=1"})
     assert resp.headers["Location"] == "/admin/audit?x=1"
+
+
+def test_a_community_admin_cannot_take_over_an_account_that_reaches_beyond_their_area(client, tree, login):
+    """A district admin who also holds a role in community 1 is not community 1's to manage:
+    otherwise its admin could reset the password and sign in as the district admin."""
+    c1 = tree.communities[0]
+    factories.make_user("ca1", "community_admin", c1)
+    big = factories.make_user("big.boss", "district_admin", tree.district)
+    db.session.add(RoleGrant(user_id=big.id, role="grid_worker", node_id=tree.zones[0].id))
+    db.session.commit()
+    login("ca1")
+    assert "big.boss" not in client.get("/admin/users").get_data(as_text=True)
+    edit = url_for("admin.user_edit", user_id=big.id, _external=False)
+    assert client.get(edit).status_code == 404
+    resp = client.post(edit, data={"username": "big.boss", "display_name": "x", "password": "taken-over-1", "active": "y", "organisation_id": "0"})
+    assert resp.status_code == 404
+    client.post("/logout")
+    assert client.post("/login", data={"username": "big.boss", "password": "taken-over-1"}).status_code == 200
