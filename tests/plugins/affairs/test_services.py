@@ -33,6 +33,7 @@ def test_a_valid_id_number_gives_birth_date_and_sex(app):
         (make_id("19800231", 1), "birth date"),  # 31 February
         ("3402211980A1010011", "17 digits"),
         (make_id("20990101", 1), "birth date"),  # in the future
+        (make_id("19800101", 1, area="999999"), "area code"),  # no such county
     ],
 )
 def test_invalid_id_numbers_are_refused_with_the_reason(app, raw, words):
