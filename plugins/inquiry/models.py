@@ -149,6 +149,9 @@ class Problem(db.Model):
     extension_count: Mapped[int] = mapped_column(Integer, default=0)
     unreachable_count: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # How many problems of the same building and category (this one included)
+    # came in during the 90 days up to this one: hotspots are the rows >= 3.
+    hot_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     node: Mapped[GridNode] = relationship(foreign_keys=[node_id], lazy="select")
     community: Mapped[GridNode | None] = relationship(foreign_keys=[community_id], lazy="select")
@@ -163,12 +166,14 @@ class Problem(db.Model):
     __table_args__ = (
         Index("ix_inquiry_problem_state_created", "state", "created_at"),
         Index("ix_inquiry_problem_community_created", "community_id", "created_at"),
-        Index("ix_inquiry_problem_unit_state", "unit_id", "state", "created_at"),
+        Index("ix_inquiry_problem_unit_created", "unit_id", "created_at"),
         Index("ix_inquiry_problem_category_created", "category_id", "created_at"),
         Index("ix_inquiry_problem_channel_created", "channel", "created_at"),
         Index("ix_inquiry_problem_created", "created_at"),
         Index("ix_inquiry_problem_state_deadline", "state", "deadline"),
         Index("ix_inquiry_problem_hotspot", "building_id", "category_id", "created_at"),
+        Index("ix_inquiry_problem_hot", "hot_count", "created_at"),
+        Index("ix_inquiry_problem_followup", "state", "followup_done_at", "followup_due"),
     )
 
 

@@ -453,6 +453,48 @@ def _location_columns(node: GridNode) -> dict:
     return {"node_id": node.id, "node_path": node.path, "community_id": community_id, "building_id": building_id}
 
 
+HOT_DAYS = 90
+HOT_MIN = 3
+
+
+def set_hot_count(problem: Problem) -> None:
+    """Count the same building and category in the 90 days up to this problem."""
+    if not problem.building_id or not problem.category_id:
+        problem.hot_count = 1
+        return
+    problem.hot_count = db.session.scalar(
+        select(func.count()).select_from(Problem).where(
+            Problem.building_id == problem.building_id, Problem.category_id == problem.category_id,
+            Problem.created_at >= problem.created_at - dt.timedelta(days=HOT_DAYS), Problem.created_at <= problem.created_at,
+            Problem.state.notin_(("rejected", "duplicate")))
+    ) or 1
+
+
+def rebuild_hot_counts() -> None:
+    rows = db.session.execute(
+        select(Problem.id, Problem.building_id, Problem.category_id, Problem.created_at)
+        .where(Problem.building_id.isnot(None), Problem.category_id.isnot(None), Problem.state.notin_(("rejected", "duplicate")))
+        .order_by(Problem.building_id, Problem.category_id, Problem.created_at)
+    ).all()
+    updates = []
+    window: list = []
+    key = None
+    for pid, b, c, at in rows:
+        if (b, c) != key:
+            key, window = (b, c), []
+        window.append(at)
+        while window[0] < at - dt.timedelta(days=HOT_DAYS):
+            window.pop(0)
+        if len(window) > 1:
+            updates.append({"pid": pid, "n": len(window)})
+    db.session.execute(update(Problem).values(hot_count=1).execution_options(synchronize_session=False))
+    if updates:
+        from sqlalchemy import bindparam
+
+        stmt = update(Problem.__table__).where(Problem.__table__.c.id == bindparam("pid")).values(hot_count=bindparam("n"))
+        db.session.connection().execute(stmt, updates)
+
+
 def month_key(moment: dt.datetime) -> str:
     return f"{local_date(moment):%Y-%m}"
 
@@ -506,6 +548,7 @@ def create_problem(
     db.session.add(problem)
     db.session.flush()
     problem.ref = f"WZ{problem.id:07d}"
+    set_hot_count(problem)
     store_photos(problem.id, photos or [], "report", now)
     db.session.add(
         Event(problem_id=problem.id, at=now, user_id=getattr(user, "id", None), actor=_actor(user) or reporter_name or "",
@@ -564,6 +607,7 @@ def verify(problem: Problem, user, *, category: Category, unit: Organisation | N
     old_cat = problem.category_id
     transition(problem, "verify", user, note=note, event_unit_id=unit.id, now=now, **values)
     if old_cat != category.id:
+        set_hot_count(problem)
         # The received total follows the category chosen at triage.
         bump(month_key(problem.created_at), problem.community_id, old_cat, None, received=-1)
         bump(month_key(problem.created_at), problem.community_id, category.id, None, received=1)
@@ -825,9 +869,26 @@ def record_contact_view(problem: Problem, user) -> None:
 STAT_FIELDS = ("received", "assigned", "closed", "closed_on_time", "working_days", "visits", "satisfied", "returns", "reopens", "supervisions")
 
 
+ALL = -1  # the "every community" / "every category and unit" rows of MonthStat
+
+
+def detail_rows(community_ids: list[int] | None):
+    """Condition for the MonthStat rows that break totals down by category and
+    unit: the district rows, or the given communities' own rows."""
+    if community_ids is None:
+        return MonthStat.community_id == ALL
+    return and_(MonthStat.community_id.in_(community_ids or [-2]), MonthStat.category_id != ALL)
+
+
 def bump(month: str, community_id, category_id, unit_id, **deltas) -> None:
-    """Add to the totals of one month × community × category × unit."""
-    key = dict(month=month, community_id=community_id or 0, category_id=category_id or 0, unit_id=unit_id or 0)
+    """Add to the totals of one month: the community's row for this category
+    and unit, the district's row for it, and the community's overall row."""
+    comm, cat, unit = community_id or 0, category_id or 0, unit_id or 0
+    for key in ((comm, cat, unit), (ALL, cat, unit), (comm, ALL, ALL)):
+        _bump_row(dict(month=month, community_id=key[0], category_id=key[1], unit_id=key[2]), deltas)
+
+
+def _bump_row(key: dict, deltas: dict) -> None:
     where = [getattr(MonthStat, k) == v for k, v in key.items()]
     values = {k: getattr(MonthStat, k) + v for k, v in deltas.items()}
     stmt = update(MonthStat).where(*where).values(**values).execution_options(synchronize_session=False)
@@ -841,7 +902,8 @@ def bump(month: str, community_id, category_id, unit_id, **deltas) -> None:
 
 
 def rebuild_stats() -> int:
-    """Recompute the maintained totals from the problems and their timeline."""
+    """Recompute the maintained totals (and hotspot counts) from the problems and their timeline."""
+    rebuild_hot_counts()
     db.session.execute(delete(MonthStat))
     acc: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAT_FIELDS, 0))
     rows = db.session.execute(
@@ -869,7 +931,13 @@ def rebuild_stats() -> int:
         a[field[action]] += 1
         if action == "reopen":
             a["visits"] += 1
-    batch = [dict(month=k[0], community_id=k[1], category_id=k[2], unit_id=k[3], **v) for k, v in acc.items()]
+    full: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAT_FIELDS, 0))
+    for (month, comm, cat, unit), v in acc.items():
+        for key in ((month, comm, cat, unit), (month, ALL, cat, unit), (month, comm, ALL, ALL)):
+            row = full[key]
+            for f, n in v.items():
+                row[f] += n
+    batch = [dict(month=k[0], community_id=k[1], category_id=k[2], unit_id=k[3], **v) for k, v in full.items()]
     for i in range(0, len(batch), 2000):
         db.session.execute(insert(MonthStat), batch[i : i + 2000])
     return len(batch)
@@ -932,20 +1000,20 @@ def scope_condition(paths: list[str], district_root_paths: bool):
 
 
 def analysis(community_ids: list[int] | None, start_month: str, end_month: str) -> dict:
-    """The 研判 figures from the maintained totals."""
-    base = [MonthStat.month >= start_month, MonthStat.month <= end_month]
-    if community_ids is not None:
-        base.append(MonthStat.community_id.in_(community_ids or [-1]))
+    """The 研判 figures from the maintained totals (a few hundred rows a year)."""
+    period = [MonthStat.month >= start_month, MonthStat.month <= end_month]
     sums = [func.sum(getattr(MonthStat, f)).label(f) for f in STAT_FIELDS]
 
-    def grouped(col):
+    def grouped(col, *where):
         return {r[0]: dict(zip(STAT_FIELDS, [int(v or 0) for v in r[1:]], strict=True))
-                for r in db.session.execute(select(col, *sums).where(*base).group_by(col))}
+                for r in db.session.execute(select(col, *sums).where(*period, *where).group_by(col))}
 
-    by_month = grouped(MonthStat.month)
-    by_category = grouped(MonthStat.category_id)
-    by_unit = grouped(MonthStat.unit_id)
-    by_community = grouped(MonthStat.community_id)
+    detail = detail_rows(community_ids)
+    by_month = grouped(MonthStat.month, detail)
+    by_category = grouped(MonthStat.category_id, detail)
+    by_unit = grouped(MonthStat.unit_id, detail)
+    comm = MonthStat.community_id != ALL if community_ids is None else MonthStat.community_id.in_(community_ids or [-2])
+    by_community = grouped(MonthStat.community_id, comm, MonthStat.category_id == ALL)
     totals = dict.fromkeys(STAT_FIELDS, 0)
     for row in by_month.values():
         for k, v in row.items():
@@ -958,22 +1026,32 @@ def rate(num: int, den: int) -> float | None:
     return round(100.0 * num / den, 1) if den else None
 
 
-def hotspots(now: dt.datetime | None = None, community_ids: list[int] | None = None, days: int = 90,
-             minimum: int = 3, limit: int = 20) -> list[tuple[int, int, int]]:
+def hotspots(now: dt.datetime | None = None, community_ids: list[int] | None = None, days: int = HOT_DAYS,
+             minimum: int = HOT_MIN, limit: int = 20) -> list[tuple[int, int, int]]:
     """(building_id, category_id, count): the same building and category at
-    least `minimum` times in the last `days` days."""
+    least `minimum` times in the last `days` days.
+
+    Candidates come from the maintained hot_count (few rows, one index range);
+    their counts are then taken exactly over the window.
+    """
     now = now or utcnow()
+    since = now - dt.timedelta(days=days)
+    cand = select(Problem.building_id, Problem.category_id).where(
+        Problem.hot_count >= minimum, Problem.created_at >= since).distinct()
+    if community_ids is not None:
+        cand = cand.where(Problem.community_id.in_(community_ids or [-1]))
+    pairs = list(db.session.execute(cand.limit(500)))
+    if not pairs:
+        return []
     stmt = (
         select(Problem.building_id, Problem.category_id, func.count().label("n"))
-        .where(Problem.created_at >= now - dt.timedelta(days=days), Problem.building_id.isnot(None),
-               Problem.category_id.isnot(None), Problem.state.notin_(("rejected", "duplicate")))
+        .where(Problem.created_at >= since, Problem.state.notin_(("rejected", "duplicate")),
+               or_(*[and_(Problem.building_id == b, Problem.category_id == c) for b, c in pairs]))
         .group_by(Problem.building_id, Problem.category_id)
         .having(func.count() >= minimum)
-        .order_by(func.count().desc())
+        .order_by(func.count().desc(), Problem.building_id)
         .limit(limit)
     )
-    if community_ids is not None:
-        stmt = stmt.where(Problem.community_id.in_(community_ids or [-1]))
     return [tuple(r) for r in db.session.execute(stmt)]
 
 

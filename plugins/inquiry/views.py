@@ -235,15 +235,12 @@ def _seed_figures() -> dict:
     sheets = db.session.scalar(select(func.count()).select_from(AssignmentSheet).where(AssignmentSheet.state == "issued")) or 0
     from .models import MonthStat
 
+    detail = svc.detail_rows(cids)
     stmt = select(Organisation.kind, func.count(func.distinct(MonthStat.unit_id))).join(
-        Organisation, Organisation.id == MonthStat.unit_id).where(MonthStat.assigned > 0)
+        Organisation, Organisation.id == MonthStat.unit_id).where(MonthStat.assigned > 0, detail)
     pm_stmt = select(func.sum(MonthStat.closed)).join(Category, Category.id == MonthStat.category_id).where(
-        Category.property_management.is_(True))
-    all_closed = select(func.sum(MonthStat.closed))
-    if cids is not None:
-        stmt = stmt.where(MonthStat.community_id.in_(cids or [-1]))
-        pm_stmt = pm_stmt.where(MonthStat.community_id.in_(cids or [-1]))
-        all_closed = all_closed.where(MonthStat.community_id.in_(cids or [-1]))
+        Category.property_management.is_(True), detail)
+    all_closed = select(func.sum(MonthStat.closed)).where(detail)
     units = dict(db.session.execute(stmt.group_by(Organisation.kind)).all())
     return {
         "sheets": sheets,
@@ -294,8 +291,8 @@ def _list_stmt(f: svc.Filters, ledger=False):
 def _list_context(f):
     return dict(
         f=f,
-        states=svc.STATE_TITLES,
-        channels=svc.CHANNEL_TITLES,
+        states={k: str(v) for k, v in svc.STATE_TITLES.items()},
+        channels={k: str(v) for k, v in svc.CHANNEL_TITLES.items()},
         categories=_categories(),
         unit_list=svc.units(),
         communities=[c for c in db.session.scalars(select(GridNode).where(GridNode.level == "community").order_by(GridNode.sort_order, GridNode.id))
@@ -322,6 +319,20 @@ def place_labels(problems) -> dict[int, str]:
     return out
 
 
+COUNT_CAP = 2_000
+
+
+def _page(stmt, per_page=None):
+    """A page of problems; the total is counted exactly up to COUNT_CAP only,
+    so that a list over the whole district never counts 100,000 rows."""
+    per_page = per_page or current_app.config.get("PER_PAGE", 50)
+    page = paginate(_with_rows(stmt), per_page=per_page, count=False)
+    capped = stmt.with_only_columns(Problem.id).order_by(None).limit(COUNT_CAP + 1).subquery()
+    page.total = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    page.cap = COUNT_CAP
+    return page
+
+
 def _with_rows(stmt):
     return stmt.options(joinedload(Problem.category), joinedload(Problem.unit), joinedload(Problem.node),
                         joinedload(Problem.community))
@@ -331,7 +342,7 @@ def _with_rows(stmt):
 @requires("inquiry.view")
 def problems():
     f = _filters()
-    page = paginate(_with_rows(_list_stmt(f)), per_page=current_app.config.get("PER_PAGE", 50))
+    page = _page(_list_stmt(f))
     return render("inquiry/problems.html", block="results", page=page, title=_("Problem list"), places=place_labels(page.items),
                   endpoint="inquiry.problems", xlsx="inquiry.problems_xlsx", **_list_context(f))
 
@@ -341,8 +352,7 @@ def problems():
 def overdue():
     f = _filters()
     f.overdue = True
-    stmt = _with_rows(svc.filter_problems(scoped(select(Problem)), f).order_by(Problem.deadline, Problem.id))
-    page = paginate(stmt, per_page=current_app.config.get("PER_PAGE", 50))
+    page = _page(svc.filter_problems(scoped(select(Problem)), f).order_by(Problem.deadline, Problem.id))
     return render("inquiry/problems.html", block="results", page=page, title=_("Overdue problems"), places=place_labels(page.items),
                   endpoint="inquiry.overdue", xlsx="inquiry.problems_xlsx", **_list_context(f))
 
@@ -351,7 +361,7 @@ def overdue():
 @requires("inquiry.view")
 def ledger():
     f = _filters()
-    page = paginate(_with_rows(_list_stmt(f, ledger=True)), per_page=current_app.config.get("PER_PAGE", 50))
+    page = _page(_list_stmt(f, ledger=True))
     return render("inquiry/problems.html", block="results", page=page, title=_("Public-opinion ledger"), places=place_labels(page.items),
                   endpoint="inquiry.ledger", xlsx="inquiry.ledger_xlsx", ledger=True, **_list_context(f))
 
@@ -754,8 +764,7 @@ def unit():
     tab = request.args.get("tab", "open")
     states = {"open": ("issued", "claimed"), "reported": ("reported",), "closed": ("closed",)}.get(tab, ("issued", "claimed"))
     base = select(Problem).where(Problem.unit_id == current_user.organisation_id)
-    stmt = _with_rows(base.where(Problem.state.in_(states)).order_by(Problem.supervised.desc(), Problem.deadline, Problem.id))
-    page = paginate(stmt, per_page=current_app.config.get("PER_PAGE", 50))
+    page = _page(base.where(Problem.state.in_(states)).order_by(Problem.supervised.desc(), Problem.deadline, Problem.id))
     counts = dict(db.session.execute(
         select(Problem.state, func.count()).where(Problem.unit_id == current_user.organisation_id,
                                                    Problem.state.in_(HANDLER_STATES)).group_by(Problem.state)).all())

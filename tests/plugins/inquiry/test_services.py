@@ -158,7 +158,7 @@ def test_whole_loop_with_timeline_and_totals(app, world):
     ]
     assert all(e.actor for e in events[1:])
     totals = db.session.execute(select(func.sum(MonthStat.closed), func.sum(MonthStat.reopens), func.sum(MonthStat.received),
-                                       func.sum(MonthStat.assigned))).one()
+                                       func.sum(MonthStat.assigned)).where(MonthStat.community_id == svc.ALL)).one()
     assert tuple(totals) == (1, 1, 1, 1)
 
 
@@ -187,7 +187,10 @@ def test_return_goes_back_to_triage_and_is_counted_against_the_unit(app, world):
     assert p.state == "returned" and p.unit_id is None and p.returns_count == 1 and p.deadline is None
     ret = db.session.scalar(select(Event).where(Event.problem_id == p.id, Event.action == "return"))
     assert ret.unit_id == world.housing.id
-    assert db.session.scalar(select(func.sum(MonthStat.returns)).where(MonthStat.unit_id == world.housing.id)) == 1
+    assert db.session.scalar(select(func.sum(MonthStat.returns)).where(MonthStat.unit_id == world.housing.id,
+                                                                       MonthStat.community_id == svc.ALL)) == 1
+    by_comm = svc.analysis([p.community_id], "2000-01", "2999-12")
+    assert by_comm["totals"]["returns"] == 1 and by_comm["by_community"][p.community_id]["returns"] == 1
 
 
 def test_claiming_a_closed_problem_is_refused_and_changes_nothing(app, world):
