@@ -97,6 +97,8 @@ def wangge_exports():
         Export("affairs.houses_export", _l("Houses"), "affairs.view"),
         Export("affairs.groups_export", _l("Special groups"), "affairs.export", _l("Written to the audit log")),
         Export("affairs.compliance_export", _l("Visit quota compliance (this week)"), "affairs.compliance"),
+        Export("affairs.visits_export", _l("Visits"), "affairs.view", _l("Written to the audit log")),
+        Export("affairs.checklist_export", _l("Grid checklist of this month"), "affairs.tasks"),
         Export("affairs.items_export", _l("Task list and admission list"), "affairs.tasks"),
     ]
 

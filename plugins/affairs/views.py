@@ -639,16 +639,7 @@ def visit_new():
 @bp.route("/visits")
 @requires("affairs.view")
 def visits():
-    stmt = (
-        select(Visit).join(GridNode, GridNode.id == Visit.node_id).where(scope())
-        .options(joinedload(Visit.worker), joinedload(Visit.resident), joinedload(Visit.house).joinedload(House.node).joinedload(GridNode.parent))
-        .order_by(Visit.visit_date.desc(), Visit.id.desc())
-    )
-    if request.args.get("mine") == "1":
-        stmt = stmt.where(Visit.worker_id == current_user.id)
-    finding = request.args.get("finding", "")
-    if finding in ("none", "opinion", "request", "problem"):
-        stmt = stmt.where(Visit.finding == finding)
+    stmt, finding = _visits_stmt()
     page = paginate(stmt, per_page=50)
     return render("affairs/visits.html", block="list", page=page, finding=finding, mine=request.args.get("mine") == "1")
 
@@ -1150,6 +1141,51 @@ def compliance_export():
         [_("Grid worker"), _("Username"), _("Visits"), _("Of which as B-post"), _("Quota"), _("Met")],
         rows, title=f"{y}-W{w:02d}",
     )
+
+
+def _visits_stmt():
+    stmt = (
+        select(Visit).join(GridNode, GridNode.id == Visit.node_id).where(scope())
+        .options(joinedload(Visit.worker), joinedload(Visit.resident),
+                 joinedload(Visit.house).joinedload(House.node).joinedload(GridNode.parent))
+        .order_by(Visit.visit_date.desc(), Visit.id.desc())
+    )
+    if request.args.get("mine") == "1":
+        stmt = stmt.where(Visit.worker_id == current_user.id)
+    finding = request.args.get("finding", "")
+    if finding in ("none", "opinion", "request", "problem"):
+        stmt = stmt.where(Visit.finding == finding)
+    return stmt, finding
+
+
+@bp.route("/export/visits.xlsx")
+@requires("affairs.view")
+def visits_export():
+    stmt, _f = _visits_stmt()
+    record("affairs.export.visits", object_type="affairs_visit", summary=request.query_string.decode()[:200])
+    db.session.commit()
+    rows = ((v.visit_date, v.resident.name if v.resident else "", v.house.label if v.house else "", v.worker.display_name,
+             _("Yes") if v.covering_for_id else "", S.label(v.kind), S.label(v.finding), v.problem_ref or "", v.notes or "")
+            for v in db.session.scalars(stmt.execution_options(yield_per=2000)))
+    return xlsx_response(_("visits") + ".xlsx", [_("Date"), _("Name"), _("House"), _("Grid worker"), _("as B-post"), _("How"),
+                                                 _("Finding"), _("Problem"), _("Notes")], rows, title="visits")
+
+
+@bp.route("/export/checklist.xlsx")
+@requires("affairs.tasks")
+def checklist_export():
+    node = _node_arg() or _compliance_node_for("affairs.tasks")
+    try:
+        period = S.check_period(request.args.get("period") or S.current_period(today()))
+    except S.AffairsError:
+        abort(404)
+    tasks = db.session.scalars(
+        select(AffairTask).where(AffairTask.node_id == node.id, AffairTask.period == period)
+        .join(AffairItem).order_by(AffairItem.sort_order, AffairItem.id)
+    )
+    rows = ((t.item.code, t.item.name, t.item.responsible_role, t.item.target, S.label(t.status)) for t in tasks)
+    return xlsx_response(f"{node.name} {period}.xlsx", [_("Item code"), _("Item"), _("Responsible role"), _("Target"), _("Status")],
+                         rows, title=period)
 
 
 @bp.route("/export/items.xlsx")

@@ -251,3 +251,27 @@ def test_panels_and_widgets_render(world, login):
         assert full.status_code == 200 and frag.status_code == 200, url
         assert "<html" in text(full) and "<html" not in text(frag)
     assert ">2<" in text(c.get(f"/affairs/panels/residents/{cid}", headers={"HX-Request": "true"}))
+
+
+def test_every_export_downloads_an_xlsx_in_scope(world, login, app):
+    import io
+
+    from openpyxl import load_workbook
+
+    c = login("worker_a")
+    _visit(c, f"r:{world.res_a.id}")
+    c = login("cadmin")
+    exports = [e for e in app.extensions["wangge"].registry.exports if e.module == "affairs"]
+    assert len(exports) >= 7
+    for e in exports:
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(e.endpoint)
+        resp = c.get(url)
+        assert resp.status_code == 200 and resp.mimetype.endswith("sheet"), url
+        ws = load_workbook(io.BytesIO(resp.data)).active
+        text_cells = " ".join(str(v) for row in ws.iter_rows(values_only=True) for v in row if v is not None)
+        assert world.res_other.name not in text_cells, url  # community 2 never leaks
+    visits = load_workbook(io.BytesIO(c.get("/affairs/export/visits.xlsx").data)).active
+    assert [r[1] for r in visits.iter_rows(min_row=2, values_only=True)] == [world.res_a.name]
