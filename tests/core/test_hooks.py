@@ -9,13 +9,13 @@ import textwrap
 
 import click
 import pytest
-from flask import Blueprint, render_template_string, url_for
+from flask import Blueprint, url_for
 from flask_babel import gettext
-from flask_login import login_user
 from sqlalchemy import create_engine, inspect
 
 from core import security
 from core.extensions import db
+from core.hookspecs import hookimpl
 from core.modules import set_enabled
 from core.plugins import PluginError, call_for_community
 from tests import factories
@@ -105,16 +105,10 @@ def test_wangge_nav_items_show_to_users_holding_the_permission(fake_app):
 # --- wangge_node_panels ------------------------------------------------------------
 
 
-def _panels_on_node_page(app, client, user, node):
-    """The panel endpoints the node page of `node` loads for `user`."""
-    if "grid.node" in app.view_functions:
-        page = client.get(url_for("grid.node", node_id=node.id, _external=False)).get_data(as_text=True)
-        return {p.key for p in app.extensions["wangge"].registry.panels if url_for(p.endpoint, node_id=node.id, _external=False) in page}
-    # Until the grid pages exist: what the layout's visible() gives the node page.
-    with app.test_request_context(f"/?community={node.community_id}"):
-        login_user(user)
-        keys = render_template_string("{% for p in visible(registry.panels) %}{{ p.key }} {% endfor %}")
-        return set(keys.split())
+def _panels_on_node_page(app, client, node):
+    """The keys of the panels the node page of `node` loads for the signed-in user."""
+    page = client.get(url_for("grid.node", node_id=node.id, _external=False)).get_data(as_text=True)
+    return {p.key for p in app.extensions["wangge"].registry.panels if f'data-panel="{p.key}"' in page}
 
 
 def test_wangge_node_panels_are_shown_and_load_for_a_node_in_scope(fake_app):
@@ -122,13 +116,31 @@ def test_wangge_node_panels_are_shown_and_load_for_a_node_in_scope(fake_app):
     panel = next(p for p in app.extensions["wangge"].registry.panels if p.key == "shelf.panel")
     assert panel.module == "shelf" and "zone" in panel.levels
     t = factories.build_tree()
-    gw = factories.make_user("gw", "grid_worker", t.estates[0])
+    factories.make_user("gw", "grid_worker", t.estates[0])
     client = sign_in(app.test_client(), "gw")
-    assert "shelf.panel" in _panels_on_node_page(app, client, gw, t.estates[0])
+    assert "shelf.panel" in _panels_on_node_page(app, client, t.estates[0])
     resp = client.get(f"/shelf/panel/{t.estates[0].id}")
     assert resp.get_data(as_text=True) == f"shelf panel of {t.estates[0].name}"
     # Outside the worker's grid the panel's node does not exist for them.
     assert client.get(f"/shelf/panel/{t.estates[-1].id}").status_code == 404
+
+
+def test_wangge_node_panels_show_only_on_their_levels(fake_app):
+    from core.plugins import Panel
+
+    shelf = full_plugin("shelf")
+    only_estates = Panel("shelf.estates", "Estates only", "shelf.panel", "shelf.view", levels=("estate",))
+    shelf.wangge_node_panels = hookimpl(lambda: [only_estates])
+    app = fake_app(shelf)
+    t = factories.build_tree()
+    factories.make_user("boss", "district_admin", t.district)
+    client = sign_in(app.test_client(), "boss")
+    def shelf_panels(node):
+        return {k for k in _panels_on_node_page(app, client, node) if k.startswith("shelf.")}
+
+    assert shelf_panels(t.estates[0]) == {"shelf.estates"}
+    assert shelf_panels(t.buildings[0]) == set()
+    assert shelf_panels(t.communities[0]) == set()
 
 
 # --- wangge_dashboard_widgets ---------------------------------------------------
@@ -354,7 +366,7 @@ def test_fake_full_plugin_is_hidden_where_switched_off(fake_app):
     client.post("/admin/modules/switch", data={"module": "shelf", "enabled": "0", "community": t.communities[0].id})
     dash = client.get("/").get_data(as_text=True)
     assert "shelf" not in nav_modules(dash) and "shelf.widget" not in dash
-    assert "shelf.panel" not in _panels_on_node_page(app, client, ca, t.estates[0])
+    assert "shelf.panel" not in _panels_on_node_page(app, client, t.estates[0])
     assert "/shelf/export.xlsx" not in client.get("/exports").get_data(as_text=True)
     choose_community(client, t.communities[1].id)
     dash = client.get("/").get_data(as_text=True)

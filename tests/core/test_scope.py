@@ -19,12 +19,11 @@ from tests.core.fakes import full_plugin
 
 
 def _node_page(app, client, node):
-    """Status of the node's page, or of the fake module's panel when there is no grid page yet."""
-    codes = [client.get(f"/shelf/panel/{node.id}").status_code]
-    if "grid.node" in app.view_functions:
-        codes.append(client.get(url_for("grid.node", node_id=node.id, _external=False)).status_code)
-    assert len(set(codes)) == 1, codes
-    return codes[0]
+    """Status of the node's page; a module's panel for the node must agree with it."""
+    page = client.get(url_for("grid.node", node_id=node.id, _external=False)).status_code
+    panel = client.get(f"/shelf/panel/{node.id}").status_code
+    assert page == panel, (page, panel)
+    return page
 
 
 @pytest.fixture
