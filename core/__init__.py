@@ -52,6 +52,11 @@ def create_app(config: dict | None = None, extra_plugins: list | None = None) ->
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _load_config(app, config)
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
 
     app.jinja_loader = ChoiceLoader(
         [FileSystemLoader(str(Path(app.instance_path) / "templates")), FileSystemLoader(app.template_folder)]

@@ -26,6 +26,11 @@ RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = False
 LOGIN_RATE_LIMIT = "10 per 5 minutes"
 
+# How many reverse proxies (nginx, a load balancer) stand in front of the app.
+# Their X-Forwarded-For/-Proto are believed, nobody else's: the client address
+# goes into the audit log and keys the login rate limit.
+TRUSTED_PROXIES = 0
+
 UPLOAD_FOLDER = None  # instance/uploads by default
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 

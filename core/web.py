@@ -120,4 +120,6 @@ def get_or_404(model, ident):
 
 
 def client_ip() -> str | None:
-    return request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip() or None
+    # Behind declared proxies ProxyFix has put the client's address here;
+    # a raw X-Forwarded-For header is whatever the client chose to send.
+    return request.remote_addr or None
