@@ -1028,6 +1028,9 @@ def settings():
         db.session.commit()
         flash(_("The weekly quota is now %(n)s visits.", n=qform.weekly_quota.data), "success")
         return redirect(url_for("affairs.settings"))
+    district = ids is None
+    if request.method == "POST" and which in ("group", "intervals") and not district:
+        abort(403)  # special groups are the district's, shared by every community
     if request.method == "POST" and which == "group" and gform.validate():
         code = "custom_" + uuid.uuid4().hex[:8]
         g = GroupType(code=code, name=gform.name.data.strip(), builtin=False, visit_interval_days=gform.visit_interval_days.data)
@@ -1052,7 +1055,7 @@ def settings():
         db.session.commit()
         flash(_("Changes saved."), "success")
         return redirect(url_for("affairs.settings"))
-    return render("affairs/settings.html", qform=qform, gform=gform, groups=_groups(), target=target)
+    return render("affairs/settings.html", qform=qform, gform=gform, groups=_groups(), target=target, district=district)
 
 
 # --- Exports ------------------------------------------------------------------------------

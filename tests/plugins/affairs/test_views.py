@@ -275,3 +275,18 @@ def test_every_export_downloads_an_xlsx_in_scope(world, login, app):
         assert world.res_other.name not in text_cells, url  # community 2 never leaks
     visits = load_workbook(io.BytesIO(c.get("/affairs/export/visits.xlsx").data)).active
     assert [r[1] for r in visits.iter_rows(min_row=2, values_only=True)] == [world.res_a.name]
+
+
+def test_quota_is_set_per_community_and_groups_by_the_district(world, login):
+    from plugins.affairs import services as S
+
+    c = login("cadmin")
+    assert c.post("/affairs/settings", data={"form": "quota", "q-weekly_quota": "5"}).status_code == 302
+    assert S.weekly_quota(world.tree.communities[0].id) == 5
+    assert S.weekly_quota(world.tree.communities[1].id) == 3  # the district default
+    assert c.post("/affairs/settings", data={"form": "group", "g-name": "独居老人"}).status_code == 403
+    a = login("admin")
+    assert a.post("/affairs/settings", data={"form": "group", "g-name": "独居老人", "g-visit_interval_days": "7"}).status_code == 302
+    assert "独居老人" in text(a.get("/affairs/residents"))  # offered in the group filter
+    comp = text(login("cadmin").get("/affairs/compliance"))
+    assert "达到每周 5 次" in comp
