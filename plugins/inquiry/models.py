@@ -269,6 +269,25 @@ class MonthStat(db.Model):
     __table_args__ = (UniqueConstraint("month", "community_id", "category_id", "unit_id"),)
 
 
+class HotspotStat(db.Model):
+    """The latest count of one building and category over the 90 days up to
+    its latest problem: hotspots are one short index scan of this table."""
+
+    __tablename__ = "inquiry_hotspot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(Integer)
+    category_id: Mapped[int] = mapped_column(Integer)
+    community_id: Mapped[int | None] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer, default=1)
+    last_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("building_id", "category_id"),
+        Index("ix_inquiry_hotspot_n_last", "n", "last_at"),
+    )
+
+
 class ApiKey(db.Model):
     """An Open311 api_key the district admin issued to one integration."""
 

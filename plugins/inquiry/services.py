@@ -40,6 +40,7 @@ from .models import (
     Event,
     Extension,
     ExtraDay,
+    HotspotStat,
     MonthStat,
     Photo,
     Problem,
@@ -468,6 +469,20 @@ def set_hot_count(problem: Problem) -> None:
             Problem.created_at >= problem.created_at - dt.timedelta(days=HOT_DAYS), Problem.created_at <= problem.created_at,
             Problem.state.notin_(("rejected", "duplicate")))
     ) or 1
+    key = dict(building_id=problem.building_id, category_id=problem.category_id)
+    stmt = (update(HotspotStat).where(HotspotStat.building_id == key["building_id"], HotspotStat.category_id == key["category_id"],
+                                      HotspotStat.last_at <= problem.created_at)
+            .values(n=problem.hot_count, last_at=problem.created_at).execution_options(synchronize_session=False))
+    if db.session.execute(stmt).rowcount:
+        return
+    exists_ = db.session.scalar(select(HotspotStat.id).where(HotspotStat.building_id == key["building_id"],
+                                                           HotspotStat.category_id == key["category_id"]))
+    if exists_ is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(HotspotStat(**key, community_id=problem.community_id, n=problem.hot_count, last_at=problem.created_at))
+        except IntegrityError:
+            db.session.execute(stmt)
 
 
 def rebuild_hot_counts() -> None:
@@ -479,6 +494,8 @@ def rebuild_hot_counts() -> None:
     updates = []
     window: list = []
     key = None
+    latest: dict[tuple, dict] = {}
+    community = dict(db.session.execute(select(GridNode.id, GridNode.community_id).where(GridNode.level == "building")).all())
     for pid, b, c, at in rows:
         if (b, c) != key:
             key, window = (b, c), []
@@ -487,6 +504,11 @@ def rebuild_hot_counts() -> None:
             window.pop(0)
         if len(window) > 1:
             updates.append({"pid": pid, "n": len(window)})
+        latest[key] = {"building_id": b, "category_id": c, "community_id": community.get(b), "n": len(window), "last_at": at}
+    db.session.execute(delete(HotspotStat))
+    batch = list(latest.values())
+    for i in range(0, len(batch), 5000):
+        db.session.execute(insert(HotspotStat), batch[i : i + 5000])
     db.session.execute(update(Problem).values(hot_count=1).execution_options(synchronize_session=False))
     if updates:
         from sqlalchemy import bindparam
@@ -1029,29 +1051,17 @@ def rate(num: int, den: int) -> float | None:
 def hotspots(now: dt.datetime | None = None, community_ids: list[int] | None = None, days: int = HOT_DAYS,
              minimum: int = HOT_MIN, limit: int = 20) -> list[tuple[int, int, int]]:
     """(building_id, category_id, count): the same building and category at
-    least `minimum` times in the last `days` days.
-
-    Candidates come from the maintained hot_count (few rows, one index range);
-    their counts are then taken exactly over the window.
-    """
+    least `minimum` times within 90 days, the latest of them in the last
+    `days` days. The count is the one kept when the latest problem came in."""
     now = now or utcnow()
-    since = now - dt.timedelta(days=days)
-    cand = select(Problem.building_id, Problem.category_id).where(
-        Problem.hot_count >= minimum, Problem.created_at >= since).distinct()
-    if community_ids is not None:
-        cand = cand.where(Problem.community_id.in_(community_ids or [-1]))
-    pairs = list(db.session.execute(cand.limit(500)))
-    if not pairs:
-        return []
     stmt = (
-        select(Problem.building_id, Problem.category_id, func.count().label("n"))
-        .where(Problem.created_at >= since, Problem.state.notin_(("rejected", "duplicate")),
-               or_(*[and_(Problem.building_id == b, Problem.category_id == c) for b, c in pairs]))
-        .group_by(Problem.building_id, Problem.category_id)
-        .having(func.count() >= minimum)
-        .order_by(func.count().desc(), Problem.building_id)
+        select(HotspotStat.building_id, HotspotStat.category_id, HotspotStat.n)
+        .where(HotspotStat.n >= minimum, HotspotStat.last_at >= now - dt.timedelta(days=days))
+        .order_by(HotspotStat.n.desc(), HotspotStat.last_at.desc())
         .limit(limit)
     )
+    if community_ids is not None:
+        stmt = stmt.where(HotspotStat.community_id.in_(community_ids or [-1]))
     return [tuple(r) for r in db.session.execute(stmt)]
 
 
