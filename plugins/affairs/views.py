@@ -673,20 +673,17 @@ def compliance():
     node = _compliance_node()
     y, w = _week_arg()
     quota = S.weekly_quota(community_of(node))
-    rows = S.compliance(node, y, w, quota)
     monday, sunday = S.week_bounds(y, w)
     prev_w = S.iso_week_of(monday - dt.timedelta(days=7))
     next_w = S.iso_week_of(monday + dt.timedelta(days=7))
-    communities = []
     if node.level == "district":
-        communities = list(
-            db.session.scalars(
-                select(GridNode).where(GridNode.level == "community", scope_filter(GridNode.path, "affairs.compliance"))
-                .order_by(GridNode.sort_order, GridNode.id)
-            )
-        )
+        # The district sees one row per community; each opens the list of its workers.
+        return render("affairs/compliance.html", block="list", node=node, rows=[], year=y, week=w, quota=quota,
+                      monday=monday, sunday=sunday, prev_w=prev_w, next_w=next_w,
+                      by_community=S.compliance_by_community(node.path, y, w), met=0)
+    rows = S.compliance(node, y, w, quota)
     return render("affairs/compliance.html", block="list", node=node, rows=rows, year=y, week=w, quota=quota,
-                  monday=monday, sunday=sunday, prev_w=prev_w, next_w=next_w, communities=communities,
+                  monday=monday, sunday=sunday, prev_w=prev_w, next_w=next_w, by_community=None,
                   met=sum(1 for r in rows if r.met))
 
 

@@ -290,3 +290,18 @@ def test_quota_is_set_per_community_and_groups_by_the_district(world, login):
     assert "独居老人" in text(a.get("/affairs/residents"))  # offered in the group filter
     comp = text(login("cadmin").get("/affairs/compliance"))
     assert "达到每周 5 次" in comp
+
+
+def test_the_district_sees_compliance_per_community(world, login):
+    c = login("worker_a")
+    for _i in range(3):
+        assert _visit(c, f"r:{world.res_a.id}").status_code == 302
+    page = text(login("admin").get("/affairs/compliance"))
+    c1, c2 = world.tree.communities
+    table = page[page.find('<table class="table">'):]
+    row1 = table[table.find(c1.name):][:600]
+    assert "<td" in row1 and ">2<" in row1  # two grid workers in community 1
+    assert ">1 <span" in row1 and "50%" in row1  # worker A met the quota, worker B did not
+    assert c2.name in page
+    # and each community opens the list of its workers
+    assert 'data-testid="visits-worker_a">3<' in text(login("admin").get(f"/affairs/compliance?node={c1.id}"))
