@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, case, exists, func, insert, or_, select, update
 from stdnum import exceptions as stdnum_exc
 from stdnum.cn import ric
 
@@ -375,9 +375,16 @@ def houses_stmt(scope_cond, node: GridNode | None = None, q: str = ""):
 def subtree_counts(node: GridNode) -> dict:
     """Residents, houses and occupancy of a subtree: indexed path-range joins."""
     cond = subtree(GridNode.path, node.path)
-    residents = db.session.scalar(
-        select(func.count()).select_from(Resident).join(GridNode, GridNode.id == Resident.node_id).where(cond)
-    )
+    residents, party, non_reg = db.session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((Resident.party_member.is_(True), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((Resident.residence == "non_registered", 1), else_=0)), 0),
+        )
+        .select_from(Resident)
+        .join(GridNode, GridNode.id == Resident.node_id)
+        .where(cond)
+    ).one()
     occ = dict(
         db.session.execute(
             select(House.occupancy, func.count())
@@ -385,14 +392,6 @@ def subtree_counts(node: GridNode) -> dict:
             .where(cond)
             .group_by(House.occupancy)
         ).all()
-    )
-    party = db.session.scalar(
-        select(func.count()).select_from(Resident).join(GridNode, GridNode.id == Resident.node_id)
-        .where(cond, Resident.party_member.is_(True))
-    )
-    non_reg = db.session.scalar(
-        select(func.count()).select_from(Resident).join(GridNode, GridNode.id == Resident.node_id)
-        .where(cond, Resident.residence == "non_registered")
     )
     return {
         "residents": residents or 0,
@@ -467,6 +466,12 @@ def group_counts(node: GridNode, today: dt.date) -> list[tuple[GroupType, int]]:
     )
     types = list(db.session.scalars(select(GroupType).where(GroupType.active.is_(True)).order_by(GroupType.sort_order, GroupType.id)))
     return [(t, rows.get(t.id, 0)) for t in types]
+
+
+def count_tags(stmt) -> int:
+    """Count the rows of a statement over GroupTag without computing its extra columns."""
+    slim = stmt.with_only_columns(GroupTag.id).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(slim)) or 0
 
 
 def last_visit_subquery():
@@ -703,8 +708,6 @@ def community_quotas() -> tuple[int, dict[int, int]]:
 
 def compliance_by_community(district_path: str, year: int, week: int):
     """Per community: (community, grid workers, how many met their quota, visits) in one grouped query."""
-    from sqlalchemy import case
-
     default, own = community_quotas()
     workers = (
         select(GridNode.community_id.label("cid"), GridPost.a_user_id.label("uid"))

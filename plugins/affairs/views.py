@@ -497,7 +497,8 @@ def groups():
         stmt = S.due_stmt(scope(), d, node=node)
         if group_id:
             stmt = stmt.where(GroupTag.group_type_id == group_id)
-        page = paginate(stmt.options(_TAG_PLACE), per_page=50, scalars=False)
+        page = paginate(stmt.options(_TAG_PLACE), per_page=50, scalars=False, count=False)
+        page.total = S.count_tags(stmt)
         rows = [(t, last) for t, last in page.items]
     else:
         last = S.last_visit_subquery().label("last_visit")
@@ -512,7 +513,8 @@ def groups():
             stmt = stmt.where(subtree(GridNode.path, node.path))
         if group_id:
             stmt = stmt.where(GroupTag.group_type_id == group_id)
-        page = paginate(stmt.options(_TAG_PLACE), per_page=50, scalars=False)
+        page = paginate(stmt.options(_TAG_PLACE), per_page=50, scalars=False, count=False)
+        page.total = S.count_tags(stmt)
         rows = [(t, last) for t, last in page.items]
     due_ids = set()
     if rows:
@@ -1216,9 +1218,7 @@ def panel_houses(node_id: int):
 def panel_groups(node_id: int):
     node = _gate(node_in_scope_or_404(node_id, "affairs.view"))
     d = today()
-    due = db.session.scalar(
-        select(func.count()).select_from(S.due_stmt(scope_filter(GridNode.path, "affairs.view"), d, node=node).order_by(None).subquery())
-    )
+    due = S.count_tags(S.due_stmt(scope_filter(GridNode.path, "affairs.view"), d, node=node))
     return render("affairs/panels.html", block="groups", which="groups", node=node, counts=S.group_counts(node, d), due=due)
 
 
@@ -1247,6 +1247,6 @@ def widget_my_week():
 def widget_due():
     d = today()
     stmt = S.due_stmt(scope(), d)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.execute(stmt.limit(5)).all()
+    total = S.count_tags(stmt)
+    rows = db.session.execute(stmt.options(_TAG_PLACE).limit(5)).all()
     return render("affairs/panels.html", block="due", which="due", rows=rows, total=total, today=d)
