@@ -23,6 +23,7 @@ from .models import (
     AffairTask,
     GroupTag,
     House,
+    Household,
     Resident,
     SquadMember,
     SquadReport,
@@ -31,6 +32,9 @@ from .models import (
 from .services import ensure_group_types, iso_week_of
 
 AREA = "340221"
+# Wuhu County (340221) became Wanzhi District in 2020 with the code 340210:
+# people born since carry the new code (stdnum's table knows both periods).
+AREA_SINCE_2021 = "340210"
 
 CATEGORIES = [
     ("01", "党的建设", 16, ["党员信息", "党组织生活", "在职党员报到", "流动党员", "党费收缴", "党建阵地", "先锋驿站值守", "党员志愿服务"]),
@@ -62,7 +66,8 @@ VISIT_NOTES = {
 def _id_number(rng, birth: dt.date, female: bool, used: set) -> str:
     while True:
         seq = rng.randrange(0, 500) * 2 + (0 if female else 1)
-        body = f"{AREA}{birth:%Y%m%d}{seq:03d}"
+        area = AREA if birth.year <= 2020 else AREA_SINCE_2021
+        body = f"{area}{birth:%Y%m%d}{seq:03d}"
         number = body + ric.calc_check_digit(body + "0")
         if number not in used:
             used.add(number)
@@ -179,10 +184,28 @@ def build_demo(scale, rng, report):
                 "employment": employment, "created_at": now, "updated_at": now,
             })
             profile.append((kind, age, occ))
+    # One household per occupied house, headed by its first adult (or its first person).
+    heads: dict[int, tuple[str, bool]] = {}
+    for r in res_rows:
+        child = r["employment"] in ("student", "preschool")
+        current = heads.get(r["house_id"])
+        if current is None or (current[1] and not child):
+            heads[r["house_id"]] = (r["name"], child)
+    house_ids = list(heads)
+    hh_ids = []
+    for i in range(0, len(house_ids), 5000):
+        part = house_ids[i:i + 5000]
+        hh_ids += db.session.scalars(
+            insert(Household).returning(Household.id, sort_by_parameter_order=True),
+            [{"house_id": h, "head_name": heads[h][0], "created_at": now} for h in part],
+        ).all()
+    household_of = dict(zip(house_ids, hh_ids, strict=True))
+    for r in res_rows:
+        r["household_id"] = household_of[r["house_id"]]
     for i in range(0, len(res_rows), 5000):
         db.session.execute(insert(Resident), res_rows[i:i + 5000])
     ids = list(db.session.scalars(select(Resident.id).order_by(Resident.id)))
-    report(f"affairs: {len(ids)} residents with valid ID numbers (area code {AREA})")
+    report(f"affairs: {len(ids)} residents in {len(hh_ids)} households, valid ID numbers (area code {AREA})")
 
     # Special groups, as periods; a few already ended (the history).
     tag_rows = []

@@ -228,15 +228,23 @@ def _household_choices(form, house: House | None):
 
 
 def _save_resident_from(form, resident):
-    house = _resident_form_house(form)
-    if house is None:
-        return None
     id_number, phone = form.id_number.data, form.phone.data
     if resident is not None:
         if (id_number or "").strip() == S.mask_id(resident.id_number):
             id_number = resident.id_number
         if (phone or "").strip() == S.mask_phone(resident.phone) and resident.phone:
             phone = resident.phone
+    # Every wrong field gets its message at once, not one per attempt.
+    ok = True
+    for check, value in ((S.parse_id_number, id_number), (S.check_phone, phone)):
+        try:
+            check(value)
+        except S.AffairsError as exc:
+            _field_error(form, exc)
+            ok = False
+    house = _resident_form_house(form)
+    if house is None or not ok:
+        return None
     try:
         return S.save_resident(
             resident,
