@@ -331,6 +331,17 @@ def save_resident(resident: Resident | None, *, house: House | None, name: str, 
     return resident
 
 
+def remove_resident(resident: Resident) -> None:
+    """A resident moved away or died: remove the person and their special-group
+    periods; their visits stay (on the house) for the worker's record and quota."""
+    from sqlalchemy import delete
+
+    db.session.execute(update(Visit).where(Visit.resident_id == resident.id).values(resident_id=None))
+    db.session.execute(delete(GroupTag).where(GroupTag.resident_id == resident.id))
+    db.session.delete(resident)
+    db.session.flush()
+
+
 def residents_stmt(scope_cond, node: GridNode | None = None, q: str = "", group_id: int | None = None,
                    today: dt.date | None = None):
     stmt = (

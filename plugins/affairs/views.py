@@ -338,6 +338,19 @@ def _resident_page(r: Resident, form, revealed=False, block="content"):
     )
 
 
+@bp.route("/residents/<int:resident_id>/delete", methods=["POST"])
+@requires("affairs.edit")
+def resident_delete(resident_id: int):
+    r = _resident_or_404(resident_id, "affairs.edit")
+    house_id, name = r.house_id, r.name
+    record("affairs.resident.delete", r, summary=f"{name} {S.mask_id(r.id_number)}",
+           community_id=community_of(db.session.get(GridNode, r.node_id)))
+    S.remove_resident(r)
+    db.session.commit()
+    flash(_("%(name)s was removed from the ledger; the visits stay with the house.", name=name), "success")
+    return redirect(url_for("affairs.house", house_id=house_id))
+
+
 @bp.route("/residents/<int:resident_id>/reveal", methods=["POST"])
 @requires("affairs.pii")
 def resident_reveal(resident_id: int):

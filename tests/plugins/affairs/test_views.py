@@ -305,3 +305,20 @@ def test_the_district_sees_compliance_per_community(world, login):
     assert c2.name in page
     # and each community opens the list of its workers
     assert 'data-testid="visits-worker_a">3<' in text(login("admin").get(f"/affairs/compliance?node={c1.id}"))
+
+
+def test_removing_a_resident_keeps_the_visits_and_is_audited(world, login):
+    from plugins.affairs import services as S
+
+    c = login("worker_a")
+    _visit(c, f"r:{world.res_a.id}")
+    S.add_tag(world.res_a, S.ensure_group_types()[0], dt.date(2025, 1, 1), None, None, None)
+    db.session.commit()
+    assert c.post(f"/affairs/residents/{world.res_b.id}/delete").status_code == 404  # not theirs
+    rid = world.res_a.id
+    assert c.post(f"/affairs/residents/{rid}/delete").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Resident, rid) is None
+    v = db.session.scalar(select(Visit))
+    assert v.resident_id is None and v.house_id == world.house_a.id
+    assert db.session.scalar(select(AuditLog).where(AuditLog.action == "affairs.resident.delete")).username == "worker_a"
