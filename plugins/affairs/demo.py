@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from stdnum.cn import ric
 
 from core.extensions import db
@@ -332,6 +332,11 @@ def _visits(rng, report, today, zones, now):
                 })
     for i in range(0, len(rows), 5000):
         db.session.execute(insert(Visit), rows[i:i + 5000])
+    db.session.execute(
+        update(Resident).values(
+            last_visit_date=select(func.max(Visit.visit_date)).where(Visit.resident_id == Resident.id).scalar_subquery()
+        )
+    )
     report(f"affairs: {len(rows)} visits over 8 weeks by {len({p[1] for p in posts})} grid workers")
 
 

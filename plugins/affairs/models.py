@@ -173,6 +173,9 @@ class Resident(db.Model):
     social_security: Mapped[str] = mapped_column(String(16), default="unknown")
     employment: Mapped[str] = mapped_column(String(16), default="other")
     notes: Mapped[str | None] = mapped_column(Text)
+    # The latest visit's date, kept by services.record_visit, so that "who is due
+    # for a visit" is an indexed comparison, not a search through the visits.
+    last_visit_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 

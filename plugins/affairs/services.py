@@ -486,19 +486,14 @@ def count_tags(stmt) -> int:
 
 
 def last_visit_subquery():
-    return (
-        select(func.max(Visit.visit_date))
-        .where(Visit.resident_id == Resident.id)
-        .correlate(Resident)
-        .scalar_subquery()
-    )
+    """The resident's latest visit (maintained on the resident by record_visit)."""
+    return Resident.last_visit_date
 
 
 def due_stmt(scope_cond, today: dt.date, node: GridNode | None = None):
     """Active special-group members whose group wants a visit every N days and
     who have not had one for N days: (tag, last visit date) rows, longest-waiting first."""
-    last = last_visit_subquery().label("last_visit")
-    # The cut-off depends on the group: a visit within visit_interval_days days.
+    last = Resident.last_visit_date.label("last_visit")
     stmt = (
         select(GroupTag, last)
         .join(Resident, Resident.id == GroupTag.resident_id)
@@ -508,6 +503,7 @@ def due_stmt(scope_cond, today: dt.date, node: GridNode | None = None):
     )
     if node is not None:
         stmt = stmt.where(subtree(GridNode.path, node.path))
+    # The cut-off depends on the group: a visit within visit_interval_days days.
     cutoffs = [
         (gid, today - dt.timedelta(days=days))
         for gid, days in db.session.execute(
@@ -519,11 +515,11 @@ def due_stmt(scope_cond, today: dt.date, node: GridNode | None = None):
     conds = [
         and_(
             GroupTag.group_type_id == gid,
-            ~exists().where(Visit.resident_id == Resident.id, Visit.visit_date > cutoff),
+            or_(Resident.last_visit_date.is_(None), Resident.last_visit_date <= cutoff),
         )
         for gid, cutoff in cutoffs
     ]
-    return stmt.where(or_(*conds)).order_by(last.asc().nulls_first(), Resident.id)
+    return stmt.where(or_(*conds)).order_by(Resident.last_visit_date.asc().nulls_first(), Resident.id)
 
 
 # --- Visits and the weekly quota ------------------------------------------------------------
@@ -617,6 +613,14 @@ def record_visit(*, worker: User, node: GridNode, day: dt.date, kind: str, findi
         finding=finding,
     )
     db.session.add(visit)
+    # A visit to a household counts for everyone living there.
+    who = Resident.id == resident.id if resident is not None else Resident.house_id == house.id
+    db.session.execute(
+        update(Resident)
+        .where(who, or_(Resident.last_visit_date.is_(None), Resident.last_visit_date < day))
+        .values(last_visit_date=day)
+        .execution_options(synchronize_session="fetch")
+    )
     db.session.flush()
     return visit
 

@@ -150,3 +150,21 @@ def test_node_holders_name_the_records(world):
     with force_locale("en"):
         held = {str(k): v for k, v in S.node_holders([world.tree.zones[0].id])}
     assert held == {"houses": 1, "residents": 1}
+
+
+def test_a_household_visit_counts_for_everyone_living_there(world):
+    today = dt.date.today()
+    g = {x.code: x for x in S.ensure_group_types()}["empty_nest"]
+    S.add_tag(world.res_a, g, today - dt.timedelta(days=100), None, None, None)
+    db.session.commit()
+    assert [t.resident_id for t, _l in db.session.execute(S.due_stmt(True, today)).all()] == [world.res_a.id]
+    S.record_visit(worker=world.worker_a, node=world.tree.zones[0], day=today - dt.timedelta(days=2), kind="home",
+                   finding="none", notes=None, house=world.house_a)
+    db.session.commit()
+    assert world.res_a.last_visit_date == today - dt.timedelta(days=2)
+    assert db.session.execute(S.due_stmt(True, today)).all() == []
+    # An older visit recorded later does not move the date back.
+    S.record_visit(worker=world.worker_a, node=world.tree.zones[0], day=today - dt.timedelta(days=20), kind="home",
+                   finding="none", notes=None, resident=world.res_a)
+    db.session.commit()
+    assert world.res_a.last_visit_date == today - dt.timedelta(days=2)
