@@ -129,7 +129,11 @@ def children(node_id: int):
     page.has_more = len(page.items) == CHILDREN_PER_PAGE and bool(
         db.session.scalar(svc.children_stmt(node).with_only_columns(GridNode.id).offset(page.page * CHILDREN_PER_PAGE).limit(1))
     )
-    return render("grid/children.html", block="children", node=node, page=page, crumbs=_crumbs(node))
+    # The breadcrumbs belong to the full page only; a fragment skips their query.
+    from ..web import is_fragment_request
+
+    crumbs = [] if is_fragment_request() else _crumbs(node)
+    return render("grid/children.html", block="children", node=node, page=page, crumbs=crumbs)
 
 
 @bp.route("/node/<int:node_id>")
