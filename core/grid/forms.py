@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 PHONE = Regexp(
@@ -43,6 +43,7 @@ class OrgForm(FlaskForm):
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=60)])
     phone = StringField(_l("Phone"), validators=[Optional(), PHONE])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=255)])
+    active = BooleanField(_l("In service (inactive ones are not offered in forms)"), default=True)
 
 
 class PostForm(FlaskForm):

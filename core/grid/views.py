@@ -499,6 +499,7 @@ def _org_form(org: Organisation | None):
             org.contact_name = form.contact_name.data or None
             org.phone = form.phone.data or None
             org.address = form.address.data or None
+            org.active = bool(form.active.data)
             db.session.flush()
             record("org.created" if new else "org.updated", org, summary=f"{org.kind} {org.name}")
             db.session.commit()
