@@ -197,3 +197,19 @@ def test_children_fragment_and_full_page(client, tree, login):
     assert "<html" not in frag and tree.estates[0].name in frag
     full = text(client.get(url))
     assert "<html" in full and tree.estates[1].name in full
+
+
+def test_a_community_admin_cannot_move_a_grid_out_of_their_community(client, tree, login, en):
+    make_user("cadmin", "community_admin", tree.communities[0])
+    login("cadmin")
+    estate = tree.estates[0]
+    resp = client.post(f"/grid/node/{estate.id}/move", data={"parent_code": tree.communities[1].code})
+    assert resp.status_code == 200 and "no grid with this code in your area" in text(resp)
+    db.session.expire_all()
+    assert db.session.get(GridNode, estate.id).parent_id == tree.communities[0].id
+    # Within the community a building may move to the other estate.
+    building = tree.buildings[0]
+    resp = client.post(f"/grid/node/{building.id}/move", data={"parent_code": tree.estates[1].code})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(GridNode, tree.estates[1].id).n_buildings == 3
