@@ -1,10 +1,13 @@
-"""Flask extensions, created unbound and initialised in create_app."""
+"""Flask extensions, created unbound and initialised in create_app.
 
-from flask_babel import Babel
+Flask-Babel and Flask-Migrate are not here: they keep per-app state (merged
+catalogs, configure callbacks) on the extension object, so create_app makes
+one of each per app.
+"""
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
@@ -25,9 +28,7 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
 htmx = Htmx()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
