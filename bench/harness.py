@@ -1,7 +1,8 @@
 """Latency as a ratio to a trivial page of the same app.
 
-Every page is measured in one run against /ping (same middleware, signed
-in), so the machine's speed cancels out. Use from the benchmark scripts:
+Every page is measured in one run against /ping — the shared layout around
+one line of text, same middleware, signed in — so the machine's speed
+cancels out and the ratio shows what the page itself costs. Use from the benchmark scripts:
 
     with bench_app(db_path) as (app, client):
         sign_in(client, "district")

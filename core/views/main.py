@@ -33,7 +33,20 @@ def dashboard():
 @bp.route("/ping")
 @requires(None)
 def ping():
-    """The trivial page the benchmarks compare every page with."""
+    """The trivial page the benchmarks compare every page with: the shared
+    layout (navigation, switchers) around one line of text, behind the same
+    middleware and sign-in as every page. What a page costs beyond it is the
+    page's own work."""
+    return render("ping.html")
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """For load balancers: the app answers and reaches its database."""
+    from sqlalchemy import text
+
+    db.session.execute(text("SELECT 1"))
     return "ok"
 
 
