@@ -57,6 +57,7 @@ CATEGORY_DEPT = {  # category code → words of the usual department's name
     "environment": "城市管理", "city": "城市管理", "roads": "交通运输", "power": "供电", "water": "水务",
     "safety": "公安", "housing": "住房和城乡建设", "neighbour": "民政",
 }
+LANDMARKS = ["东门口", "西门口", "地下车库入口", "楼道", "单元门口", "绿化带旁", "垃圾分类亭旁", "小区主干道", "健身广场", "电动车棚"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚华"
 
@@ -162,7 +163,7 @@ def build(scale: int, rng: random.Random, report, volume: float | None = None, n
         row = {
             "id": pid, "ref": f"WZ{pid:07d}", "state": "new", "channel": channel, "priority": "urgent" if rng.random() < 0.1 else "normal",
             "description": rng.choice(OPINIONS) if kind == "filed" else rng.choice(TEXTS[code]),
-            "address": f"{rng.randint(1, 30)}栋{rng.randint(1, 4)}单元" if rng.random() < 0.6 else "",
+            "address": rng.choice(LANDMARKS) if rng.random() < 0.5 else "",
             "node_id": place[0], "node_path": place[1], "community_id": place[2], "building_id": place[3],
             "category_id": cats[code].id, "unit_id": None, "sheet_id": None, "duplicate_of_id": None, "reason": "",
             "reporter_name": reporter, "reporter_phone": f"1{rng.choice('3589')}{rng.randint(100000000, 999999999)}" if rng.random() < 0.8 else "",

@@ -271,3 +271,80 @@ def test_node_holders_name_the_problems(app, world):
     pm = app.extensions["wangge"].pm
     out = [r for rs in pm.hook.wangge_node_holders(node_ids=[node(world).id]) for r in rs]
     assert any(n == 1 and ("problems" in str(label) or "问题" in str(label)) for label, n in out)
+
+
+def _issued_to_power(world):
+    p = svc.create_problem(node=node(world), description="路灯坏了", channel="staff")
+    svc.verify(p, world.community, category=cats()["power"], unit=world.power, priority="normal", deadline_days=5)
+    s = svc.create_sheet(world.community)
+    svc.add_to_sheet(s, p, world.community)
+    svc.issue_sheet(s, world.community)
+    db.session.commit()
+    return p
+
+
+def test_extension_asked_by_the_unit_and_decided_by_the_community(client, login, world):
+    from plugins.inquiry.models import Extension
+
+    p = _issued_to_power(world)
+    old = p.deadline
+    login("gd1")
+    assert client.post(f"/inquiry/p/{p.id}/extension", data={"days": 3, "reason": "需要停电检修"}).status_code == 302
+    assert client.post(f"/inquiry/p/{p.id}/extension", data={"days": 3, "reason": "again"}).status_code == 422
+    ext = db.session.scalar(select(Extension))
+    login("comm1")
+    assert "需要停电检修" in client.get(f"/inquiry/p/{p.id}").get_data(as_text=True)
+    assert client.post(f"/inquiry/p/{p.id}/extension/{ext.id}", data={"decision": "approve"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Problem, p.id).deadline > old and db.session.get(Extension, ext.id).state == "approved"
+
+
+def test_return_by_the_unit_goes_back_to_triage(client, login, world):
+    p = _issued_to_power(world)
+    login("gd1")
+    assert client.post(f"/inquiry/p/{p.id}/return", data={"reason": ""}).status_code == 422
+    assert client.post(f"/inquiry/p/{p.id}/return", data={"reason": "属于住建局"}).status_code == 302
+    assert client.get(f"/inquiry/p/{p.id}").status_code == 404  # no longer the unit's
+    db.session.expire_all()
+    assert db.session.get(Problem, p.id).state == "returned"
+    login("comm1")
+    assert "属于住建局" in client.get(f"/inquiry/p/{p.id}").get_data(as_text=True)
+
+
+def test_supervision_by_the_district_is_shown_to_the_unit(client, login, world):
+    p = _issued_to_power(world)
+    login("comm1")
+    assert client.post(f"/inquiry/p/{p.id}/supervise", data={"note": "x"}).status_code == 403
+    login("district")
+    assert client.post(f"/inquiry/p/{p.id}/supervise", data={"note": "超期督办"}).status_code == 302
+    login("gd1")
+    page = client.get(f"/inquiry/p/{p.id}").get_data(as_text=True)
+    assert "区里已对该问题督办" in page
+
+
+def test_follow_up_check_after_close_out(client, login, world):
+    p = _issued_to_power(world)
+    svc.claim(p, world.power_handler)
+    svc.report_result(p, world.power_handler, "ok")
+    svc.return_visit(p, world.community, "basically_satisfied")
+    db.session.commit()
+    login("worker1")
+    assert client.post(f"/inquiry/p/{p.id}/followup", data={"note": ""}).status_code == 422
+    assert client.post(f"/inquiry/p/{p.id}/followup", data={"note": "未反弹"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Problem, p.id).followup_done_at is not None
+
+
+def test_district_admin_issues_and_revokes_an_open311_key(client, login, world):
+    from plugins.inquiry.models import ApiKey
+
+    login("comm1")
+    assert client.get("/inquiry/settings").status_code == 403
+    login("district")
+    resp = client.post("/inquiry/settings", data={"action": "key", "key-name": "12345 热线"})
+    assert resp.status_code == 200
+    key = db.session.scalar(select(ApiKey))
+    assert key.name == "12345 热线" and key.prefix in resp.get_data(as_text=True)
+    client.post("/inquiry/settings", data={"action": "key_revoke", "key_id": key.id})
+    db.session.expire_all()
+    assert db.session.get(ApiKey, key.id).revoked_at is not None
