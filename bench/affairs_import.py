@@ -8,6 +8,11 @@ then times, in this process, the import job of the grid affairs module:
 the first import (all rows created), a re-import of the same file (nothing
 changes) and an all-or-nothing import. Reports wall time and peak RSS.
 Target (issue 4): first import ≤ 60 s, peak memory < 300 MB.
+
+    .venv/bin/python -m bench.affairs_import --pages INSTANCE_DIR [--user district]
+
+instead measures the module's pages (as ratios to /ping) on the database of
+an instance folder that holds the demo district (`flask --app wsgi demo`).
 """
 
 from __future__ import annotations
@@ -56,12 +61,45 @@ def write_file(path: str, rows: int, codes: list[str]) -> None:
     wb.save(path)
 
 
+PAGES = {
+    "residents list": "/affairs/residents",
+    "residents list, page 50": "/affairs/residents?page=50",
+    "houses list": "/affairs/houses",
+    "special groups": "/affairs/groups",
+    "special groups, only due": "/affairs/groups?due=1",
+    "visits list": "/affairs/visits",
+    "visit compliance": "/affairs/compliance",
+    "widget: due for a visit": "/affairs/widgets/due",
+    "module index": "/affairs/",
+    "search by name": "/affairs/residents?q=王",
+}
+
+
+def measure_pages(instance: Path, user: str) -> None:
+    from bench.harness import bench_app, markdown_table, measure, sign_in
+
+    url = "sqlite:///" + str(instance / "wangge.sqlite")
+    with bench_app(url, instance, PLUGINS=["affairs"]) as (_app, client):
+        sign_in(client, user, "wangge-demo")
+        root = client.get("/affairs/panels/residents/1")  # the district node of the demo
+        pages = dict(PAGES)
+        if root.status_code == 200:
+            pages["node panel: residents (district)"] = "/affairs/panels/residents/1"
+            pages["node panel: special groups (district)"] = "/affairs/panels/groups/1"
+        print(markdown_table(measure(client, pages, repeat=5, warmup=1), title=f"grid affairs pages as {user}"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--keep", default=None, help="work folder to keep (default: a temporary one)")
     parser.add_argument("--write-file", nargs=2, metavar=("PATH", "CODES_JSON"), help=argparse.SUPPRESS)
+    parser.add_argument("--pages", metavar="INSTANCE_DIR", help="measure the pages on this instance's demo database")
+    parser.add_argument("--user", default="district", help="demo login for --pages")
     args = parser.parse_args()
+    if args.pages:
+        measure_pages(Path(args.pages), args.user)
+        return
     if args.write_file:
         write_file(args.write_file[0], args.rows, json.loads(Path(args.write_file[1]).read_text()))
         return

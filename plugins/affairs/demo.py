@@ -29,7 +29,7 @@ from .models import (
     SquadReport,
     Visit,
 )
-from .services import ensure_group_types, iso_week_of
+from .services import ensure_group_types, iso_week_of, refresh_statistics
 
 AREA = "340221"
 # Wuhu County (340221) became Wanzhi District in 2020 with the code 340210:
@@ -237,6 +237,7 @@ def build_demo(scale, rng, report):
     _visits(rng, report, today, zones, now)
     _checklists(rng, report, today)
     db.session.commit()
+    refresh_statistics()
 
 
 def _squads(rng, report, now):
