@@ -551,7 +551,7 @@ def _problem_page(p: Problem, forms=None, status=200):
         triage.address.data = p.address
     triage.category_id.choices = _category_choices()
     triage.unit_id.choices = _unit_choices()
-    proposals = {c.id: svc.proposed_unit_id(p.node, c) for c in _categories()}
+    proposals = {c.id: {"unit": svc.proposed_unit_id(p.node, c), "days": c.deadline_days} for c in _categories()}
     can_triage = can("inquiry.triage") and p.state in ("new", "returned")
     events = svc.timeline(p.id)
     ctx = dict(

@@ -46,4 +46,24 @@
   }
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
   document.addEventListener("htmx:afterSettle", function (ev) { drawCharts(ev.target); });
+
+  // Boosted navigation swaps the body, and htmx (allowScriptTags: false)
+  // drops the <script> tags that came with it — such as ECharts, which pages
+  // with a chart load in {% block scripts %}. Such a page also names the
+  // script on an element, <span hidden data-load-script="/static/…"></span>;
+  // after a swap it is loaded once (from this app only: the CSP allows
+  // nothing else) and the charts are drawn.
+  var requested = {};
+  document.addEventListener("htmx:afterSettle", function (ev) {
+    ev.target.querySelectorAll("[data-load-script]").forEach(function (el) {
+      var src = el.getAttribute("data-load-script");
+      var present = Array.prototype.some.call(document.scripts, function (s) { return s.getAttribute("src") === src; });
+      if (present || requested[src]) { return; }
+      requested[src] = true;
+      var s = document.createElement("script");
+      s.src = src;
+      s.addEventListener("load", function () { drawCharts(document); });
+      document.head.appendChild(s);
+    });
+  });
 })();
