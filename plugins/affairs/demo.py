@@ -29,7 +29,7 @@ from .models import (
     SquadReport,
     Visit,
 )
-from .services import ensure_group_types, iso_week_of, refresh_statistics
+from .services import ensure_group_types, iso_week_of, recompute_totals, refresh_statistics
 
 AREA = "340221"
 # Wuhu County (340221) became Wanzhi District in 2020 with the code 340210:
@@ -61,17 +61,6 @@ VISIT_NOTES = {
     "request": ["申请办理高龄津贴", "咨询医保缴费", "需要上门代办证件", "希望帮助联系家政服务"],
     "problem": ["楼道堆放杂物堵塞消防通道", "单元门禁损坏无人维修", "楼顶漏水影响住户", "下水道堵塞污水外溢"],
 }
-
-
-def _id_number(rng, birth: dt.date, female: bool, used: set) -> str:
-    while True:
-        seq = rng.randrange(0, 500) * 2 + (0 if female else 1)
-        area = AREA if birth.year <= 2020 else AREA_SINCE_2021
-        body = f"{area}{birth:%Y%m%d}{seq:03d}"
-        number = body + ric.calc_check_digit(body + "0")
-        if number not in used:
-            used.add(number)
-            return number
 
 
 def _birth(rng, today: dt.date, age_min: int, age_max: int) -> dt.date:
@@ -107,7 +96,32 @@ def build_task_list(rng, report):
     report(f"affairs: task list of {len(CATEGORIES)} categories, {len(rows)} items")
 
 
+def _id_numbers():
+    """A generator of unique ID numbers: the sequence number counts up per
+    (area, birth date, sex), so no set of every number issued is kept."""
+    issued: dict[tuple, int] = defaultdict(int)
+
+    def make(rng, birth: dt.date, female: bool) -> str:
+        while True:
+            area = AREA if birth.year <= 2020 else AREA_SINCE_2021
+            n = issued[(birth, female)]
+            if n < 500:
+                issued[(birth, female)] = n + 1
+                seq = n * 2 + (0 if female else 1)
+                body = f"{area}{birth:%Y%m%d}{seq:03d}"
+                return body + ric.calc_check_digit(body + "0")
+            birth -= dt.timedelta(days=1)
+
+    return make
+
+
+HOUSES_PER_ZONE = 20  # about 50 residents per zone; the core scales the number of zones
+
+
 def build_demo(scale, rng, report):
+    """Streams: per community, its houses, households, residents, special groups
+    and visits are generated, bulk-inserted and committed before the next one;
+    nothing of a finished community stays in memory (issue 3)."""
     today = dt.date.today()
     build_task_list(rng, report)
     groups = {g.code: g.id for g in ensure_group_types()}
@@ -125,13 +139,91 @@ def build_demo(scale, rng, report):
     if db.session.scalar(select(func.count()).select_from(Resident)):
         report("affairs: residents exist already; demo residents not added")
         return
+    db.session.commit()
 
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    by_community: dict = defaultdict(list)
+    for zid, path, cid in zones:
+        by_community[cid].append((zid, path))
+    del zones
+    cpaths = dict(db.session.execute(select(GridNode.id, GridNode.path).where(GridNode.id.in_([c for c in by_community if c]))).all())
+    visits = _VisitPlan(rng, today, now)
+    id_number = _id_numbers()
+    id_of = _Ids(House, Household, Resident)
+    totals = defaultdict(int)
+    for cid, czones in by_community.items():
+        n_h, n_r, n_hh, n_t, n_v = _community(rng, today, now, czones, groups, id_number, visits, cpaths.get(cid, "/"), id_of)
+        totals["houses"] += n_h
+        totals["residents"] += n_r
+        totals["households"] += n_hh
+        totals["tags"] += n_t
+        totals["visits"] += n_v
+        db.session.commit()
+    id_of.fix_sequences()
+    db.session.commit()
+    report(f"affairs: {totals['houses']} houses")
+    report(f"affairs: {totals['residents']} residents in {totals['households']} households, valid ID numbers (area code {AREA})")
+    report(f"affairs: {totals['tags']} special-group periods")
+    _squads(rng, report, now)
+    if visits.posts:
+        report(f"affairs: {totals['visits']} visits over 8 weeks by {len({p[1] for p in visits.posts})} grid workers")
+    else:
+        report("affairs: no grid workers posted; no visits added")
+    _checklists(rng, report, today)
+    db.session.commit()
+    recompute_totals()
+    db.session.commit()
+    refresh_statistics()
+
+
+def _chunks(rows, n=5000):
+    for i in range(0, len(rows), n):
+        yield rows[i:i + n]
+
+
+class _Ids:
+    """Ids handed out by the demo itself, so bulk inserts need no RETURNING
+    (which SQLAlchemy answers row by row on SQLite: 10× slower here)."""
+
+    def __init__(self, *models):
+        self.next = {m: (db.session.scalar(select(func.max(m.id))) or 0) + 1 for m in models}
+
+    def take(self, model, rows) -> list[int]:
+        start = self.next[model]
+        self.next[model] = start + len(rows)
+        ids = list(range(start, start + len(rows)))
+        for i, r in zip(ids, rows, strict=True):
+            r["id"] = i
+        return ids
+
+    def fix_sequences(self):
+        """PostgreSQL's sequences did not see the ids: move them past them."""
+        from sqlalchemy import text
+
+        if db.session.get_bind().dialect.name != "postgresql":
+            return
+        for model in self.next:
+            table = model.__tablename__
+            db.session.execute(text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+            ))
+
+
+def _insert_ids(model, rows, ids_of: _Ids) -> list[int]:
+    ids = ids_of.take(model, rows)
+    for part in _chunks(rows):
+        db.session.execute(insert(model.__table__), part)
+    return ids
+
+
+def _community(rng, today, now, czones, groups, id_number, visits, cpath, id_of):
+    """One community's houses, households, residents, special groups and visits."""
     # Houses: about 20 per zone, 3 people each on average -> ~50 residents.
     house_rows = []
-    for zid, _path, _cid in zones:
+    for zid, _path in czones:
         unit = ""  # the demo's zones are a unit (or a few floors) of a building already
         floor0 = rng.randint(1, 12)
-        for k in range(20 * scale):
+        for k in range(HOUSES_PER_ZONE):
             floor = floor0 + k // 2
             occ = rng.choices(["owner", "rented", "vacant"], [78, 15, 7])[0]
             house_rows.append({
@@ -139,15 +231,13 @@ def build_demo(scale, rng, report):
                 "use": "residential" if rng.random() > 0.03 else "commercial", "occupancy": occ,
                 "area_m2": rng.randint(55, 140),
             })
-    for i in range(0, len(house_rows), 5000):
-        db.session.execute(insert(House), house_rows[i:i + 5000])
-    houses = db.session.execute(select(House.id, House.node_id, House.occupancy)).all()
-    report(f"affairs: {len(houses)} houses")
+    house_ids = _insert_ids(House, house_rows, id_of)
+    houses = [(hid, r["node_id"], r["occupancy"]) for hid, r in zip(house_ids, house_rows, strict=True)]
+    n_houses = len(houses)
+    del house_rows, house_ids
 
-    used: set[str] = set()
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     res_rows = []
-    profile = []  # (index, kind) for special groups
+    profile = []  # (kind, age) for special groups
     for hid, nid, occ in houses:
         if occ == "vacant":
             continue
@@ -176,14 +266,14 @@ def build_demo(scale, rng, report):
             res_rows.append({
                 "house_id": hid, "node_id": nid,
                 "name": (surname if len(people) > 1 and amin < 20 else rng.choice(SURNAMES)) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2))),
-                "id_number": _id_number(rng, birth, female, used), "birth_date": birth, "sex": "F" if female else "M",
+                "id_number": id_number(rng, birth, female), "birth_date": birth, "sex": "F" if female else "M",
                 "phone": None if age < 14 else "1" + rng.choice("35789") + "".join(rng.choice("0123456789") for _ in range(9)),
                 "residence": "registered" if (occ != "rented" and rng.random() > .08) else "non_registered",
                 "party_member": age >= 20 and rng.random() < .08,
                 "social_security": rng.choices(["employee", "resident", "none"], [50, 45, 5])[0] if age >= 16 else "resident",
                 "employment": employment, "created_at": now, "updated_at": now,
             })
-            profile.append((kind, age, occ))
+            profile.append((kind, age))
     # One household per occupied house, headed by its first adult (or its first person).
     heads: dict[int, tuple[str, bool]] = {}
     for r in res_rows:
@@ -191,25 +281,17 @@ def build_demo(scale, rng, report):
         current = heads.get(r["house_id"])
         if current is None or (current[1] and not child):
             heads[r["house_id"]] = (r["name"], child)
-    house_ids = list(heads)
-    hh_ids = []
-    for i in range(0, len(house_ids), 5000):
-        part = house_ids[i:i + 5000]
-        hh_ids += db.session.scalars(
-            insert(Household).returning(Household.id, sort_by_parameter_order=True),
-            [{"house_id": h, "head_name": heads[h][0], "created_at": now} for h in part],
-        ).all()
-    household_of = dict(zip(house_ids, hh_ids, strict=True))
+    hh_houses = list(heads)
+    hh_ids = _insert_ids(Household, [{"house_id": h, "head_name": heads[h][0], "created_at": now} for h in hh_houses], id_of)
+    household_of = dict(zip(hh_houses, hh_ids, strict=True))
     for r in res_rows:
         r["household_id"] = household_of[r["house_id"]]
-    for i in range(0, len(res_rows), 5000):
-        db.session.execute(insert(Resident), res_rows[i:i + 5000])
-    ids = list(db.session.scalars(select(Resident.id).order_by(Resident.id)))
-    report(f"affairs: {len(ids)} residents in {len(hh_ids)} households, valid ID numbers (area code {AREA})")
+    ids = _insert_ids(Resident, res_rows, id_of)
 
     # Special groups, as periods; a few already ended (the history).
     tag_rows = []
-    for rid, (kind, age, _occ) in zip(ids, profile, strict=False):
+    tagged = set()
+    for rid, (kind, age) in zip(ids, profile, strict=True):
         codes = []
         if kind in ("elderly_couple", "elderly_single") and age >= 65 and rng.random() < .45:
             codes.append("empty_nest")
@@ -224,20 +306,84 @@ def build_demo(scale, rng, report):
         for code in codes:
             start = today - dt.timedelta(days=rng.randint(30, 1500))
             ended = rng.random() < .08
+            if not ended:
+                tagged.add(rid)
             tag_rows.append({
                 "resident_id": rid, "group_type_id": groups[code], "start_date": start,
                 "end_date": (start + dt.timedelta(days=rng.randint(20, 300))) if ended else None,
                 "notes": None, "created_at": now,
             })
-    for i in range(0, len(tag_rows), 5000):
-        db.session.execute(insert(GroupTag), tag_rows[i:i + 5000])
-    report(f"affairs: {len(tag_rows)} special-group periods")
+    for part in _chunks(tag_rows):
+        db.session.execute(insert(GroupTag.__table__), part)
 
-    _squads(rng, report, now)
-    _visits(rng, report, today, zones, now)
-    _checklists(rng, report, today)
-    db.session.commit()
-    refresh_statistics()
+    people = defaultdict(list)
+    for rid, r in zip(ids, res_rows, strict=True):
+        people[r["node_id"]].append((rid, r["house_id"]))
+    n_visits = visits.add(czones, people, tagged, cpath)
+    return n_houses, len(res_rows), len(hh_ids), len(tag_rows), n_visits
+
+
+class _VisitPlan:
+    """8 weeks of visits by the grid workers posted in a community, made with the
+    community's residents (a post above the communities is left without visits)."""
+
+    def __init__(self, rng, today, now):
+        self.rng, self.today, self.now = rng, today, now
+        self.posts = db.session.execute(
+            select(GridNode.path, GridPost.a_user_id, GridPost.b_user_id).join(GridPost, GridPost.node_id == GridNode.id)
+            .where(GridPost.a_user_id.isnot(None))
+        ).all()
+        self.leaves = defaultdict(list)
+        for uid, s, e in db.session.execute(select(Leave.user_id, Leave.start_date, Leave.end_date)):
+            self.leaves[uid].append((s, e))
+
+    def add(self, czones, people, tagged, cpath) -> int:
+        if not self.posts or not czones:
+            return 0
+        rng, today = self.rng, self.today
+        rows = []
+        last: dict[int, dt.date] = {}
+        monday = today - dt.timedelta(days=today.weekday())
+        for path, a_id, b_id in self.posts:
+            if not path.startswith(cpath):
+                continue
+            nodes = [zid for zid, p in czones if p.startswith(path)]
+            pool = [x for zid in nodes for x in people.get(zid, [])]
+            pool_nodes = [zid for zid in nodes for _x in people.get(zid, [])]
+            if not pool:
+                continue
+            # Workers go to the special groups first: most of their visits are there.
+            special = [k for k, (rid, _h) in enumerate(pool) if rid in tagged]
+            diligence = rng.random()
+            for w in range(8):
+                start = monday - dt.timedelta(weeks=w)
+                n = rng.choice([2, 3, 3, 4, 5, 6, 8]) if diligence > .2 else rng.choice([0, 1, 2, 3])
+                for _ in range(n):
+                    day = start + dt.timedelta(days=rng.randint(0, 6))
+                    if day > today:
+                        day = today
+                    worker, cover = a_id, None
+                    if any(s <= day <= e for s, e in self.leaves.get(a_id, ())):
+                        if not b_id:
+                            continue
+                        worker, cover = b_id, a_id
+                    k = rng.choice(special) if special and rng.random() < .7 else rng.randrange(len(pool))
+                    rid, hid = pool[k]
+                    finding = rng.choices(["none", "opinion", "request", "problem"], [70, 14, 11, 5])[0]
+                    y, wk = iso_week_of(day)
+                    rows.append({
+                        "node_id": pool_nodes[k], "house_id": hid, "resident_id": rid, "worker_id": worker,
+                        "covering_for_id": cover, "visit_date": day, "iso_year": y, "iso_week": wk,
+                        "kind": rng.choices(["home", "phone", "street"], [70, 20, 10])[0],
+                        "notes": rng.choice(VISIT_NOTES[finding]), "finding": finding, "created_at": self.now,
+                    })
+                    if day > last.get(rid, dt.date.min):
+                        last[rid] = day
+        for part in _chunks(rows):
+            db.session.execute(insert(Visit.__table__), part)
+        if last:
+            db.session.execute(update(Resident), [{"id": rid, "last_visit_date": d} for rid, d in last.items()])
+        return len(rows)
 
 
 def _squads(rng, report, now):
@@ -248,15 +394,22 @@ def _squads(rng, report, now):
         select(GridNode.path, User.id, User.display_name, User.phone)
         .join(GridPost, GridPost.node_id == GridNode.id).join(User, User.id == GridPost.a_user_id)
     ).all()
+    # Posts at or below each estate, by the estate's id (its place in the path).
+    depth = len(estates[0][1].strip("/").split("/")) - 1
+    posts_under = defaultdict(list)
+    for ppath, uid, name, phone in posts:
+        ids = ppath.strip("/").split("/")
+        if len(ids) > depth:
+            posts_under[int(ids[depth])].append((ppath, uid, name, phone))
     rows = []
-    for eid, path in estates:
+    for eid, _path in estates:
         rows.append({"node_id": eid, "role": "cadre", "name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN), "phone": None, "active": True, "created_at": now})
         rows.append({"node_id": eid, "role": "police", "name": rng.choice(SURNAMES) + "警官", "phone": None, "active": True, "created_at": now})
         for _ in range(2):
             rows.append({"node_id": eid, "role": "resident_rep", "name": rng.choice(SURNAMES) + rng.choice(GIVEN), "phone": None, "active": True, "created_at": now})
         seen = set()
-        for ppath, uid, name, phone in posts:
-            if ppath.startswith(path) and uid not in seen and len(seen) < 2:
+        for _ppath, uid, name, phone in posts_under.get(eid, ()):
+            if uid not in seen and len(seen) < 2:
                 seen.add(uid)
                 rows.append({"node_id": eid, "role": "grid_worker", "name": name, "phone": phone, "user_id": uid, "active": True, "created_at": now})
     for r in rows:
@@ -280,65 +433,6 @@ def _squads(rng, report, now):
     if reps:
         db.session.execute(insert(SquadReport), reps)
     report(f"affairs: {len(rows)} squad members, {len(reps)} information changes")
-
-
-def _visits(rng, report, today, zones, now):
-    posts = db.session.execute(
-        select(GridNode.path, GridPost.a_user_id, GridPost.b_user_id).join(GridPost, GridPost.node_id == GridNode.id)
-        .where(GridPost.a_user_id.isnot(None))
-    ).all()
-    if not posts:
-        report("affairs: no grid workers posted; no visits added")
-        return
-    leaves = defaultdict(list)
-    for uid, s, e in db.session.execute(select(Leave.user_id, Leave.start_date, Leave.end_date)):
-        leaves[uid].append((s, e))
-    zone_paths = [(zid, path) for zid, path, _c in zones]
-    people = defaultdict(list)
-    for rid, nid, hid in db.session.execute(select(Resident.id, Resident.node_id, Resident.house_id)):
-        people[nid].append((rid, hid))
-    tagged = set(db.session.scalars(select(GroupTag.resident_id).where(GroupTag.end_date.is_(None))))
-    rows = []
-    monday = today - dt.timedelta(days=today.weekday())
-    for path, a_id, b_id in posts:
-        nodes = [zid for zid, p in zone_paths if p.startswith(path)]
-        pool = [x for zid in nodes for x in people.get(zid, [])]
-        pool_nodes = [zid for zid in nodes for _x in people.get(zid, [])]
-        if not pool:
-            continue
-        # Workers go to the special groups first: most of their visits are there.
-        special = [k for k, (rid, _h) in enumerate(pool) if rid in tagged]
-        diligence = rng.random()
-        for w in range(8):
-            start = monday - dt.timedelta(weeks=w)
-            n = rng.choice([2, 3, 3, 4, 5, 6, 8]) if diligence > .2 else rng.choice([0, 1, 2, 3])
-            for _ in range(n):
-                day = start + dt.timedelta(days=rng.randint(0, 6))
-                if day > today:
-                    day = today
-                worker, cover = a_id, None
-                if any(s <= day <= e for s, e in leaves.get(a_id, ())):
-                    if not b_id:
-                        continue
-                    worker, cover = b_id, a_id
-                k = rng.choice(special) if special and rng.random() < .7 else rng.randrange(len(pool))
-                rid, hid = pool[k]
-                finding = rng.choices(["none", "opinion", "request", "problem"], [70, 14, 11, 5])[0]
-                y, wk = iso_week_of(day)
-                rows.append({
-                    "node_id": pool_nodes[k], "house_id": hid, "resident_id": rid, "worker_id": worker,
-                    "covering_for_id": cover, "visit_date": day, "iso_year": y, "iso_week": wk,
-                    "kind": rng.choices(["home", "phone", "street"], [70, 20, 10])[0],
-                    "notes": rng.choice(VISIT_NOTES[finding]), "finding": finding, "created_at": now,
-                })
-    for i in range(0, len(rows), 5000):
-        db.session.execute(insert(Visit), rows[i:i + 5000])
-    db.session.execute(
-        update(Resident).values(
-            last_visit_date=select(func.max(Visit.visit_date)).where(Visit.resident_id == Resident.id).scalar_subquery()
-        )
-    )
-    report(f"affairs: {len(rows)} visits over 8 weeks by {len({p[1] for p in posts})} grid workers")
 
 
 def _checklists(rng, report, today):

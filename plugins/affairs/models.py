@@ -223,7 +223,11 @@ class GroupTag(db.Model):
     resident: Mapped[Resident] = relationship(lazy="joined")
     group_type: Mapped[GroupType] = relationship(lazy="joined")
 
-    __table_args__ = (Index("ix_affairs_group_tag_type_end", "group_type_id", "end_date"),)
+    __table_args__ = (
+        Index("ix_affairs_group_tag_type_end", "group_type_id", "end_date"),
+        # The special-group list's order: a page is read along this index, not sorted.
+        Index("ix_affairs_group_tag_type_resident", "group_type_id", "resident_id"),
+    )
 
 
 # --- Grid squads ---------------------------------------------------------------------
@@ -353,3 +357,25 @@ class ImportJob(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+# --- Maintained totals -------------------------------------------------------------------
+
+
+class NodeTotal(db.Model):
+    """A maintained total of a grid node's whole subtree (the node included):
+    residents, Party members, non-registered residents, houses by occupancy
+    and open special-group periods by group (keys: see services.TOTAL_KEYS).
+
+    Kept by the service functions that change residents, houses and group
+    periods (each change updates the node and all its ancestors), and
+    recomputed per subtree after bulk work (import, demo), so that a
+    district's panels read a few rows instead of counting the district.
+    No foreign key: a grid node without affairs data may be deleted.
+    """
+
+    __tablename__ = "affairs_node_total"
+
+    node_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

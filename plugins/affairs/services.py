@@ -42,6 +42,7 @@ from .models import (
     House,
     Household,
     ImportJob,
+    NodeTotal,
     Resident,
     SquadMember,
     SquadReport,
@@ -250,6 +251,165 @@ def node_holders(node_ids) -> list[tuple]:
     return out
 
 
+# --- Maintained totals per grid node -----------------------------------------------------
+#
+# Keys: "residents", "party", "non_registered", "houses", "occ:<occupancy>" and
+# "group:<group type id>" (open periods: no end date). Each node holds the
+# totals of its whole subtree, itself included.
+
+
+def _ancestor_ids(path: str) -> list[int]:
+    return [int(p) for p in path.strip("/").split("/") if p]
+
+
+def _node_path(node_id: int) -> str:
+    return db.session.scalar(select(GridNode.path).where(GridNode.id == node_id)) or ""
+
+
+def bump_totals(node_id: int, deltas: dict[str, int]) -> None:
+    """Add `deltas` to the totals of the node and of every ancestor."""
+    deltas = {k: v for k, v in deltas.items() if v}
+    if not deltas or node_id is None:
+        return
+    ids = _ancestor_ids(_node_path(node_id))
+    if not ids:
+        return
+    have = set(
+        db.session.execute(
+            select(NodeTotal.node_id, NodeTotal.key).where(NodeTotal.node_id.in_(ids), NodeTotal.key.in_(list(deltas)))
+        ).all()
+    )
+    missing = [{"node_id": i, "key": k, "value": 0} for i in ids for k in deltas if (i, k) not in have]
+    if missing:
+        db.session.execute(insert(NodeTotal), missing)
+    for k, d in deltas.items():
+        db.session.execute(
+            update(NodeTotal).where(NodeTotal.node_id.in_(ids), NodeTotal.key == k)
+            .values(value=NodeTotal.value + d).execution_options(synchronize_session=False)
+        )
+
+
+def _resident_keys(party: bool, residence: str, open_groups) -> dict[str, int]:
+    out = {"residents": 1, "party": 1 if party else 0, "non_registered": 1 if residence == "non_registered" else 0}
+    for gid in open_groups:
+        out[f"group:{gid}"] = out.get(f"group:{gid}", 0) + 1
+    return out
+
+
+def _open_groups(resident_id: int) -> list[int]:
+    return list(db.session.scalars(
+        select(GroupTag.group_type_id).where(GroupTag.resident_id == resident_id, GroupTag.end_date.is_(None))
+    ))
+
+
+def _diff(new: dict, old: dict, sign: int = 1) -> dict:
+    keys = set(new) | set(old)
+    return {k: sign * (new.get(k, 0) - old.get(k, 0)) for k in keys}
+
+
+def _house_people_keys(house_id: int) -> dict[str, int]:
+    """The totals the residents of a house contribute (to move them with the house)."""
+    n, party, nonreg = db.session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((Resident.party_member.is_(True), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((Resident.residence == "non_registered", 1), else_=0)), 0),
+        ).where(Resident.house_id == house_id)
+    ).one()
+    out = {"residents": n or 0, "party": party or 0, "non_registered": nonreg or 0}
+    for gid, c in db.session.execute(
+        select(GroupTag.group_type_id, func.count())
+        .join(Resident, Resident.id == GroupTag.resident_id)
+        .where(Resident.house_id == house_id, GroupTag.end_date.is_(None))
+        .group_by(GroupTag.group_type_id)
+    ):
+        out[f"group:{gid}"] = c
+    return out
+
+
+def node_totals(node_ids) -> dict[str, int]:
+    """The maintained totals of the subtrees of `node_ids` (disjoint), summed by key."""
+    out: dict[str, int] = {}
+    ids = list(node_ids)
+    if not ids:
+        return out
+    for k, v in db.session.execute(
+        select(NodeTotal.key, func.sum(NodeTotal.value)).where(NodeTotal.node_id.in_(ids)).group_by(NodeTotal.key)
+    ):
+        out[k] = int(v or 0)
+    return out
+
+
+def _minimal_paths(paths) -> list[str]:
+    out: list[str] = []
+    for p in sorted(set(paths), key=len):
+        if not any(p.startswith(q) for q in out):
+            out.append(p)
+    return out
+
+
+def recompute_totals(paths: list[str] | None = None) -> None:
+    """Recompute the totals of the subtrees at `paths` (all nodes: None) from
+    the rows, with grouped SQL per node, and carry the change up to the
+    ancestors. Used after bulk work: the demo and each import."""
+    from sqlalchemy import delete, true
+
+    roots = _minimal_paths(paths) if paths is not None else [None]
+    for root in roots:
+        cond = subtree(GridNode.path, root) if root else true()
+        depth = len(_ancestor_ids(root)) - 1 if root else 0
+        totals: dict[tuple[int, str], int] = {}
+
+        def add(path, key, value, _totals=totals, _depth=depth):
+            if not value:
+                return
+            for aid in _ancestor_ids(path)[_depth:]:
+                _totals[(aid, key)] = _totals.get((aid, key), 0) + int(value)
+
+        for path, n, party, nonreg in db.session.execute(
+            select(
+                GridNode.path,
+                func.count(),
+                func.coalesce(func.sum(case((Resident.party_member.is_(True), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((Resident.residence == "non_registered", 1), else_=0)), 0),
+            ).join(GridNode, GridNode.id == Resident.node_id).where(cond).group_by(GridNode.path)
+        ):
+            add(path, "residents", n)
+            add(path, "party", party)
+            add(path, "non_registered", nonreg)
+        for path, occ, n in db.session.execute(
+            select(GridNode.path, House.occupancy, func.count())
+            .join(GridNode, GridNode.id == House.node_id).where(cond).group_by(GridNode.path, House.occupancy)
+        ):
+            add(path, "houses", n)
+            add(path, f"occ:{occ}", n)
+        for path, gid, n in db.session.execute(
+            select(GridNode.path, GroupTag.group_type_id, func.count())
+            .join(Resident, Resident.id == GroupTag.resident_id)
+            .join(GridNode, GridNode.id == Resident.node_id)
+            .where(cond, GroupTag.end_date.is_(None))
+            .group_by(GridNode.path, GroupTag.group_type_id)
+        ):
+            add(path, f"group:{gid}", n)
+        if root is None:
+            db.session.execute(delete(NodeTotal))
+        else:
+            root_id = _ancestor_ids(root)[-1]
+            old = node_totals([root_id])
+            new = {k: v for (nid, k), v in totals.items() if nid == root_id}
+            above = _ancestor_ids(root)[:-1]
+            if above:
+                bump_totals(above[-1], _diff(new, old))
+            db.session.execute(
+                delete(NodeTotal).where(NodeTotal.node_id.in_(select(GridNode.id).where(cond)))
+                .execution_options(synchronize_session=False)
+            )
+        rows = [{"node_id": nid, "key": k, "value": v} for (nid, k), v in totals.items()]
+        for i in range(0, len(rows), 5000):
+            db.session.execute(insert(NodeTotal), rows[i:i + 5000])
+    db.session.flush()
+
+
 # --- Houses and residents -----------------------------------------------------------------
 
 
@@ -283,6 +443,7 @@ def save_house(house: House | None, node: GridNode, unit: str, floor, room: str,
     )
     if clash is not None and (house is None or clash != house.id):
         raise AffairsError(_("This building already has a house with this unit and room."), "room")
+    old_node, old_occ = (house.node_id, house.occupancy) if house is not None else (None, None)
     if house is None:
         house = House(node_id=node.id)
         db.session.add(house)
@@ -292,7 +453,16 @@ def save_house(house: House | None, node: GridNode, unit: str, floor, room: str,
     house.use, house.occupancy, house.area_m2, house.notes = use, occupancy, area_m2, notes
     db.session.flush()
     if moved:
+        people = _house_people_keys(house.id)
+        bump_totals(old_node, {k: -v for k, v in people.items()})
+        bump_totals(node.id, people)
         db.session.execute(update(Resident).where(Resident.house_id == house.id).values(node_id=node.id))
+    new_keys = {"houses": 1, f"occ:{occupancy}": 1}
+    if old_node is None:
+        bump_totals(node.id, new_keys)
+    elif old_node != node.id or old_occ != occupancy:
+        bump_totals(old_node, {"houses": -1, f"occ:{old_occ}": -1})
+        bump_totals(node.id, new_keys)
     return house
 
 
@@ -314,9 +484,12 @@ def save_resident(resident: Resident | None, *, house: House | None, name: str, 
         hh = db.session.get(Household, household_id)
         if hh is None or hh.house_id != house.id:
             raise AffairsError(_("The household must live in the chosen house."), "household_id")
+    old = None
     if resident is None:
         resident = Resident()
         db.session.add(resident)
+    else:
+        old = (resident.node_id, _resident_keys(resident.party_member, resident.residence, _open_groups(resident.id)))
     resident.house_id, resident.node_id = house.id, house.node_id
     resident.household_id = household_id or None
     resident.name, resident.id_number = name, info.number
@@ -328,6 +501,14 @@ def save_resident(resident: Resident | None, *, house: House | None, name: str, 
     resident.employment = employment if employment in EMPLOYMENT else "other"
     resident.notes = notes or None
     db.session.flush()
+    new = _resident_keys(resident.party_member, resident.residence, _open_groups(resident.id) if old else ())
+    if old is None:
+        bump_totals(resident.node_id, new)
+    elif old[0] == resident.node_id:
+        bump_totals(resident.node_id, _diff(new, old[1]))
+    else:
+        bump_totals(old[0], {k: -v for k, v in old[1].items()})
+        bump_totals(resident.node_id, new)
     return resident
 
 
@@ -336,6 +517,8 @@ def remove_resident(resident: Resident) -> None:
     periods; their visits stay (on the house) for the worker's record and quota."""
     from sqlalchemy import delete
 
+    keys = _resident_keys(resident.party_member, resident.residence, _open_groups(resident.id))
+    bump_totals(resident.node_id, {k: -v for k, v in keys.items()})
     db.session.execute(update(Visit).where(Visit.resident_id == resident.id).values(resident_id=None))
     db.session.execute(delete(GroupTag).where(GroupTag.resident_id == resident.id))
     db.session.delete(resident)
@@ -384,32 +567,14 @@ def houses_stmt(scope_cond, node: GridNode | None = None, q: str = ""):
 
 
 def subtree_counts(node: GridNode) -> dict:
-    """Residents, houses and occupancy of a subtree: indexed path-range joins."""
-    cond = subtree(GridNode.path, node.path)
-    residents, party, non_reg = db.session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(case((Resident.party_member.is_(True), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((Resident.residence == "non_registered", 1), else_=0)), 0),
-        )
-        .select_from(Resident)
-        .join(GridNode, GridNode.id == Resident.node_id)
-        .where(cond)
-    ).one()
-    occ = dict(
-        db.session.execute(
-            select(House.occupancy, func.count())
-            .join(GridNode, GridNode.id == House.node_id)
-            .where(cond)
-            .group_by(House.occupancy)
-        ).all()
-    )
+    """Residents, houses and occupancy of a subtree: the node's maintained totals."""
+    t = node_totals([node.id])
     return {
-        "residents": residents or 0,
-        "houses": sum(occ.values()),
-        "occupancy": occ,
-        "party_members": party or 0,
-        "non_registered": non_reg or 0,
+        "residents": t.get("residents", 0),
+        "houses": t.get("houses", 0),
+        "occupancy": {o: t[f"occ:{o}"] for o in OCCUPANCIES if t.get(f"occ:{o}")},
+        "party_members": t.get("party", 0),
+        "non_registered": t.get("non_registered", 0),
     }
 
 
@@ -452,12 +617,17 @@ def add_tag(resident: Resident, group: GroupType, start: dt.date, end: dt.date |
                    notes=notes or None, created_by_id=user_id)
     db.session.add(tag)
     db.session.flush()
+    if end is None:
+        bump_totals(resident.node_id, {f"group:{group.id}": 1})
     return tag
 
 
 def end_tag(tag: GroupTag, end: dt.date, user_id: int | None, notes: str | None = None) -> GroupTag:
     if end < tag.start_date:
         raise AffairsError(_("The period ends before it starts."), "end_date")
+    if tag.end_date is None:
+        node_id = db.session.scalar(select(Resident.node_id).where(Resident.id == tag.resident_id))
+        bump_totals(node_id, {f"group:{tag.group_type_id}": -1})
     tag.end_date = end
     tag.ended_by_id = user_id
     if notes:
@@ -466,23 +636,32 @@ def end_tag(tag: GroupTag, end: dt.date, user_id: int | None, notes: str | None 
 
 
 def group_counts(node: GridNode, today: dt.date) -> list[tuple[GroupType, int]]:
-    rows = dict(
-        db.session.execute(
-            select(GroupTag.group_type_id, func.count(func.distinct(GroupTag.resident_id)))
-            .join(Resident, Resident.id == GroupTag.resident_id)
-            .join(GridNode, GridNode.id == Resident.node_id)
-            .where(subtree(GridNode.path, node.path), active_tag_condition(today))
-            .group_by(GroupTag.group_type_id)
-        ).all()
-    )
+    """Members of each active group in the subtree (open periods), from the maintained totals."""
+    t = node_totals([node.id])
     types = list(db.session.scalars(select(GroupType).where(GroupType.active.is_(True)).order_by(GroupType.sort_order, GroupType.id)))
-    return [(t, rows.get(t.id, 0)) for t in types]
+    return [(g, t.get(f"group:{g.id}", 0)) for g in types]
 
 
 def count_tags(stmt) -> int:
     """Count the rows of a statement over GroupTag without computing its extra columns."""
     slim = stmt.with_only_columns(GroupTag.id).order_by(None).subquery()
     return db.session.scalar(select(func.count()).select_from(slim)) or 0
+
+
+def count_tags_upto(stmt, cap: int) -> int:
+    """Count the rows of a statement over GroupTag, stopping after `cap` + 1:
+    the cost is bounded whatever the size of the district."""
+    slim = stmt.with_only_columns(GroupTag.id).order_by(None).limit(cap + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(slim)) or 0
+
+
+DUE_CAP = 20
+
+
+def due_figure(stmt) -> int | str:
+    """How many are due, exactly up to DUE_CAP, else "20+"."""
+    n = count_tags_upto(stmt, DUE_CAP)
+    return f"{DUE_CAP}+" if n > DUE_CAP else n
 
 
 def last_visit_subquery():
@@ -1333,6 +1512,13 @@ def run_import(job_id: int) -> ImportJob:
             job.message = _("The import stopped on an unexpected error: %(err)s", err=str(exc)[:300])
         job.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         db.session.commit()
+    if job.created_count or job.updated_count or job.processed_rows:
+        # The rows went in by bulk statements: recompute the totals of the grids imported into.
+        try:
+            recompute_totals(json.loads(job.scope or "[]"))
+            db.session.commit()
+        except Exception:  # noqa: BLE001 - reported below by a wrong total only; never fails the job
+            db.session.rollback()
     if job.status == "done" and (job.created_count or job.updated_count):
         try:
             refresh_statistics()

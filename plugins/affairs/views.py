@@ -163,12 +163,52 @@ def _field_error(form, exc: S.AffairsError):
 # --- Index ----------------------------------------------------------------------------
 
 
+def _scope_totals() -> dict[str, int]:
+    """The maintained totals of what scope() covers: the user's subtrees (or the
+    community chosen), less the communities where the module is off."""
+    cid = current_community_id()
+    roots = db.session.execute(
+        select(GridNode.id, GridNode.path, GridNode.level, GridNode.community_id)
+        .where(GridNode.path.in_(scope_paths("affairs.view")))
+    ).all()
+    if cid:
+        community = db.session.get(GridNode, cid)
+        if community is None:
+            return {}
+        roots = [r for r in roots if r.path.startswith(community.path)] or (
+            [(community.id, community.path, community.level, community.id)]
+            if any(community.path.startswith(r.path) for r in roots) else []
+        )
+    settings = dict(db.session.execute(
+        select(ModuleSetting.community_id, ModuleSetting.enabled).where(ModuleSetting.module == MODULE)
+    ).all())
+    default = settings.pop(None, True)
+    ids, minus = [], []
+    for nid, path, level, node_cid in roots:
+        if level == "district":
+            # Communities of the district where the module is off are left out.
+            flip = [c for c, e in settings.items() if e != default]
+            under = list(db.session.scalars(
+                select(GridNode.id).where(GridNode.id.in_(flip), subtree(GridNode.path, path))
+            )) if flip else []
+            if default:
+                ids.append(nid)
+                minus += under
+            else:
+                ids += under
+        elif settings.get(nid if level == "community" else node_cid, default):
+            ids.append(nid)
+    total = S.node_totals(ids)
+    for k, v in S.node_totals(minus).items():
+        total[k] = total.get(k, 0) - v
+    return total
+
+
 @bp.route("/")
 @requires("affairs.view")
 def index():
-    cond = scope()
-    n_res = db.session.scalar(select(func.count()).select_from(Resident).join(GridNode, GridNode.id == Resident.node_id).where(cond))
-    n_houses = db.session.scalar(select(func.count()).select_from(House).join(GridNode, GridNode.id == House.node_id).where(cond))
+    t = _scope_totals()
+    n_res, n_houses = t.get("residents", 0), t.get("houses", 0)
     mine = S.visits_this_week(current_user.id, today()) if can("affairs.visit") else None
     return render(
         "affairs/index.html",
@@ -518,25 +558,27 @@ def groups():
         stmt = S.due_stmt(scope(), d, node=node)
         if group_id:
             stmt = stmt.where(GroupTag.group_type_id == group_id)
-        page = paginate(stmt.options(_TAG_PLACE), per_page=50, scalars=False, count=False)
-        page.total = S.count_tags(stmt)
-        rows = [(t, last) for t, last in page.items]
     else:
         last = S.last_visit_subquery().label("last_visit")
+        # Read along ix_affairs_group_tag_type_resident: a page of the district
+        # is found without sorting the district.
         stmt = (
             select(GroupTag, last)
             .join(Resident, Resident.id == GroupTag.resident_id)
             .join(GridNode, GridNode.id == Resident.node_id)
             .where(scope(), S.active_tag_condition(d))
-            .order_by(GroupTag.group_type_id, GridNode.path, Resident.name)
+            .order_by(GroupTag.group_type_id, GroupTag.resident_id)
         )
         if node is not None:
             stmt = stmt.where(subtree(GridNode.path, node.path))
         if group_id:
             stmt = stmt.where(GroupTag.group_type_id == group_id)
-        page = paginate(stmt.options(_TAG_PLACE), per_page=50, scalars=False, count=False)
-        page.total = S.count_tags(stmt)
-        rows = [(t, last) for t, last in page.items]
+    page = paginate(stmt.options(_TAG_PLACE), per_page=50, scalars=False, count=False)
+    # Counted only up to ten pages beyond this one: "more than N" past that.
+    cap = page.page * page.per_page + 10 * page.per_page
+    page.total = S.count_tags_upto(stmt, cap)
+    capped = page.total > cap
+    rows = [(t, last) for t, last in page.items]
     due_ids = set()
     if rows:
         due_ids = set(
@@ -545,7 +587,7 @@ def groups():
             )
         )
     return render("affairs/groups.html", block="list", page=page, rows=rows, groups=groups, group_id=group_id,
-                  due_only=due_only, due_ids=due_ids, node=node, today=d)
+                  due_only=due_only, due_ids=due_ids, node=node, today=d, capped=capped, cap=cap)
 
 
 # --- Visits -----------------------------------------------------------------------------
@@ -1239,7 +1281,7 @@ def panel_houses(node_id: int):
 def panel_groups(node_id: int):
     node = _gate(node_in_scope_or_404(node_id, "affairs.view"))
     d = today()
-    due = S.count_tags(S.due_stmt(scope_filter(GridNode.path, "affairs.view"), d, node=node))
+    due = S.due_figure(S.due_stmt(scope_filter(GridNode.path, "affairs.view"), d, node=node))
     return render("affairs/panels.html", block="groups", which="groups", node=node, counts=S.group_counts(node, d), due=due)
 
 
@@ -1268,6 +1310,6 @@ def widget_my_week():
 def widget_due():
     d = today()
     stmt = S.due_stmt(scope(), d)
-    total = S.count_tags(stmt)
+    total = S.due_figure(stmt)
     rows = db.session.execute(stmt.options(_TAG_PLACE).limit(5)).all()
     return render("affairs/panels.html", block="due", which="due", rows=rows, total=total, today=d)

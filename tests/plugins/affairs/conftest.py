@@ -11,6 +11,7 @@ import pytest
 from stdnum.cn import ric
 
 from core.extensions import db
+from plugins.affairs import services as S
 from plugins.affairs.models import House, Resident
 from tests import factories
 
@@ -47,6 +48,7 @@ def add_house(node, room="101", unit="1", occupancy="owner") -> House:
     h = House(node_id=node.id, unit=unit, floor=1, room=room, use="residential", occupancy=occupancy)
     db.session.add(h)
     db.session.flush()
+    S.bump_totals(h.node_id, {"houses": 1, f"occ:{occupancy}": 1})  # as save_house keeps them
     return h
 
 
@@ -59,6 +61,7 @@ def add_resident(house, name, seq, birth="19800101", phone="13905531234") -> Res
     )
     db.session.add(r)
     db.session.flush()
+    S.bump_totals(r.node_id, {"residents": 1})  # as save_resident keeps them
     return r
 
 
