@@ -311,6 +311,8 @@ class Visit(db.Model):
     __table_args__ = (
         Index("ix_affairs_visit_worker_week", "worker_id", "iso_year", "iso_week"),
         Index("ix_affairs_visit_week", "iso_year", "iso_week"),
+        # The visit list's order (newest first): a large scope reads a page along it.
+        Index("ix_affairs_visit_date", "visit_date", "id"),
     )
 
 

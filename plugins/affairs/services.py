@@ -669,19 +669,26 @@ def last_visit_subquery():
     return Resident.last_visit_date
 
 
-def due_stmt(scope_cond, today: dt.date, node: GridNode | None = None):
+def due_stmt(scope_cond, today: dt.date, node: GridNode | None = None, walk: bool = False):
     """Active special-group members whose group wants a visit every N days and
-    who have not had one for N days: (tag, last visit date) rows, longest-waiting first."""
+    who have not had one for N days: (tag, last visit date) rows, longest-waiting first.
+
+    walk=True (a scope holding much of the district; scope_cond written with no
+    usable index): SQLite reads the residents along their last-visit index,
+    longest-waiting first, and stops at the page's LIMIT instead of sorting."""
     last = Resident.last_visit_date.label("last_visit")
+    # SQLite: the residents' primary key made unusable for the join, so the
+    # planner reads the residents first, along their last-visit index.
+    sqlite_walk = walk and db.session.get_bind().dialect.name == "sqlite"
     stmt = (
         select(GroupTag, last)
-        .join(Resident, Resident.id == GroupTag.resident_id)
+        .join(Resident, (Resident.id + 0 if sqlite_walk else Resident.id) == GroupTag.resident_id)
         .join(GridNode, GridNode.id == Resident.node_id)
         .join(GroupType, GroupType.id == GroupTag.group_type_id)
         .where(scope_cond, active_tag_condition(today), GroupType.visit_interval_days.isnot(None), GroupType.active.is_(True))
     )
     if node is not None:
-        stmt = stmt.where(subtree(GridNode.path, node.path))
+        stmt = stmt.where(subtree(GridNode.path.concat("") if walk else GridNode.path, node.path))
     # The cut-off depends on the group: a visit within visit_interval_days days.
     cutoffs = [
         (gid, today - dt.timedelta(days=days))
@@ -694,8 +701,12 @@ def due_stmt(scope_cond, today: dt.date, node: GridNode | None = None):
     # One condition with the cut-off looked up by group (a CASE), not an OR per
     # group: so the planner starts from the grid subtree, not from every tag.
     cutoff = case(dict(cutoffs), value=GroupTag.group_type_id)
+    # A small scope (walk=False) starts from its grid subtree: the tags' own
+    # indexes are kept out of it (group_type_id + 0), else SQLite may start from
+    # every tag of the district.
+    gid_col = GroupTag.group_type_id if walk else GroupTag.group_type_id + 0
     return stmt.where(
-        GroupTag.group_type_id.in_([gid for gid, _c in cutoffs]),
+        gid_col.in_([gid for gid, _c in cutoffs]),
         or_(Resident.last_visit_date.is_(None), Resident.last_visit_date <= cutoff),
     ).order_by(Resident.last_visit_date.asc().nulls_first(), Resident.id)
 

@@ -103,13 +103,61 @@ def _module_cond():
     return GridNode.community_id.in_(on or [-1])
 
 
-def scope(action="affairs.view"):
-    """Rows joined to GridNode: in the user's scope, in the community chosen, module on."""
-    cond = and_(scope_filter(GridNode.path, action), _module_cond())
+def scope(action="affairs.view", walk=False):
+    """Rows joined to GridNode: in the user's scope, in the community chosen, module on.
+
+    walk=True writes the same condition so that no index serves it (path || ''):
+    for a scope that holds much of the district, the planner then reads a list
+    along the index of its ORDER BY and filters, instead of sorting the scope."""
+    path = GridNode.path.concat("") if walk else GridNode.path
+    cond = and_(scope_filter(path, action), _module_cond())
     cid = current_community_id()
     if cid:
-        cond = and_(cond, GridNode.community_id == cid)
+        cond = and_(cond, (GridNode.community_id + 0 if walk else GridNode.community_id) == cid)
     return cond
+
+
+def _subtree(node: GridNode, walk=False):
+    return subtree(GridNode.path.concat("") if walk else GridNode.path, node.path)
+
+
+# A list whose scope holds at least this share of the district is read along
+# its ORDER BY index (see scope(walk=True)); a smaller one is sorted (it is small).
+WALK_SHARE = 0.05
+
+
+def _listed_totals(node: GridNode | None) -> dict[str, int]:
+    return S.node_totals([node.id]) if node is not None else _scope_totals()
+
+
+def _district_totals() -> dict[str, int]:
+    roots = list(db.session.scalars(select(GridNode.id).where(GridNode.parent_id.is_(None))))
+    return S.node_totals(roots)
+
+
+def _share(listed: dict, key) -> float:
+    def pick(t):
+        return sum(v for k, v in t.items() if k.startswith(key)) if key.endswith(":") else t.get(key, 0)
+
+    everything = pick(_district_totals())
+    return pick(listed) / everything if everything else 0.0
+
+
+def _capped_page(stmt, id_column, total=None, per_page=50, scalars=True, options=()):
+    """A page of `stmt` (loaded with `options`); the total from the maintained
+    totals when given, else counted only up to two pages past this one
+    ("more than N" beyond)."""
+    page = paginate(stmt.options(*options), per_page=per_page, scalars=scalars, count=False)
+    page.capped, page.cap = False, 0
+    if total is not None:
+        page.total = total
+        return page
+    cap = (page.page + 2) * page.per_page
+    slim = stmt.with_only_columns(id_column).order_by(None).limit(cap + 1).subquery()
+    page.total = db.session.scalar(select(func.count()).select_from(slim)) or 0
+    if page.total > cap:
+        page.capped, page.cap = True, cap
+    return page
 
 
 def _gate(node: GridNode, action="affairs.view") -> GridNode:
@@ -233,10 +281,10 @@ def residents():
     node = _node_arg()
     q = request.args.get("q", "").strip()
     group_id = request.args.get("group", type=int)
-    stmt = S.residents_stmt(scope(), node=node, q=q, group_id=group_id, today=today()).options(
-        joinedload(Resident.house).joinedload(House.node).joinedload(GridNode.parent)
-    )
-    page = paginate(stmt, per_page=current_app.config.get("PER_PAGE", 50))
+    stmt = S.residents_stmt(scope(), node=node, q=q, group_id=group_id, today=today())
+    total = None if (q or group_id) else _listed_totals(node).get("residents", 0)
+    page = _capped_page(stmt, Resident.id, total, per_page=current_app.config.get("PER_PAGE", 50),
+                        options=[joinedload(Resident.house).joinedload(House.node).joinedload(GridNode.parent)])
     return render("affairs/residents.html", block="list", page=page, node=node, q=q, group_id=group_id, groups=_groups())
 
 
@@ -459,8 +507,9 @@ def tag_end(tag_id: int):
 def houses():
     node = _node_arg()
     q = request.args.get("q", "").strip()
-    stmt = S.houses_stmt(scope(), node=node, q=q).options(HOUSE_PLACE)
-    page = paginate(stmt, per_page=current_app.config.get("PER_PAGE", 50))
+    stmt = S.houses_stmt(scope(), node=node, q=q)
+    total = None if q else _listed_totals(node).get("houses", 0)
+    page = _capped_page(stmt, House.id, total, per_page=current_app.config.get("PER_PAGE", 50), options=[HOUSE_PLACE])
     ids = [h.id for h in page.items]
     counts = dict(
         db.session.execute(
@@ -554,30 +603,27 @@ def groups():
     group_id = request.args.get("group", type=int)
     due_only = request.args.get("due") == "1"
     d = today()
+    walk = _share(_listed_totals(node), "group:") >= WALK_SHARE
     if due_only:
-        stmt = S.due_stmt(scope(), d, node=node)
+        stmt = S.due_stmt(scope(walk=walk), d, node=node, walk=walk)
         if group_id:
             stmt = stmt.where(GroupTag.group_type_id == group_id)
     else:
         last = S.last_visit_subquery().label("last_visit")
-        # Read along ix_affairs_group_tag_type_resident: a page of the district
-        # is found without sorting the district.
+        # A large scope is read along ix_affairs_group_tag_type_resident: a page
+        # of the district is found without sorting the district.
         stmt = (
             select(GroupTag, last)
             .join(Resident, Resident.id == GroupTag.resident_id)
             .join(GridNode, GridNode.id == Resident.node_id)
-            .where(scope(), S.active_tag_condition(d))
+            .where(scope(walk=walk), S.active_tag_condition(d))
             .order_by(GroupTag.group_type_id, GroupTag.resident_id)
         )
         if node is not None:
-            stmt = stmt.where(subtree(GridNode.path, node.path))
+            stmt = stmt.where(_subtree(node, walk))
         if group_id:
             stmt = stmt.where(GroupTag.group_type_id == group_id)
-    page = paginate(stmt.options(_TAG_PLACE), per_page=50, scalars=False, count=False)
-    # Counted only up to ten pages beyond this one: "more than N" past that.
-    cap = page.page * page.per_page + 10 * page.per_page
-    page.total = S.count_tags_upto(stmt, cap)
-    capped = page.total > cap
+    page = _capped_page(stmt, GroupTag.id, per_page=50, scalars=False, options=[_TAG_PLACE])
     rows = [(t, last) for t, last in page.items]
     due_ids = set()
     if rows:
@@ -587,7 +633,7 @@ def groups():
             )
         )
     return render("affairs/groups.html", block="list", page=page, rows=rows, groups=groups, group_id=group_id,
-                  due_only=due_only, due_ids=due_ids, node=node, today=d, capped=capped, cap=cap)
+                  due_only=due_only, due_ids=due_ids, node=node, today=d)
 
 
 # --- Visits -----------------------------------------------------------------------------
@@ -704,8 +750,9 @@ def visit_new():
 @bp.route("/visits")
 @requires("affairs.view")
 def visits():
-    stmt, finding = _visits_stmt()
-    page = paginate(stmt, per_page=50)
+    walk = _share(_scope_totals(), "residents") >= WALK_SHARE
+    stmt, finding = _visits_stmt(walk=walk)
+    page = _capped_page(stmt, Visit.id, per_page=50)
     return render("affairs/visits.html", block="list", page=page, finding=finding, mine=request.args.get("mine") == "1")
 
 
@@ -1208,9 +1255,9 @@ def compliance_export():
     )
 
 
-def _visits_stmt():
+def _visits_stmt(walk=False):
     stmt = (
-        select(Visit).join(GridNode, GridNode.id == Visit.node_id).where(scope())
+        select(Visit).join(GridNode, GridNode.id == Visit.node_id).where(scope(walk=walk))
         .options(joinedload(Visit.worker), joinedload(Visit.resident),
                  joinedload(Visit.house).joinedload(House.node).joinedload(GridNode.parent))
         .order_by(Visit.visit_date.desc(), Visit.id.desc())
@@ -1281,7 +1328,9 @@ def panel_houses(node_id: int):
 def panel_groups(node_id: int):
     node = _gate(node_in_scope_or_404(node_id, "affairs.view"))
     d = today()
-    due = S.due_figure(S.due_stmt(scope_filter(GridNode.path, "affairs.view"), d, node=node))
+    walk = _share(S.node_totals([node.id]), "group:") >= WALK_SHARE
+    path = GridNode.path.concat("") if walk else GridNode.path
+    due = S.due_figure(S.due_stmt(scope_filter(path, "affairs.view"), d, node=node, walk=walk))
     return render("affairs/panels.html", block="groups", which="groups", node=node, counts=S.group_counts(node, d), due=due)
 
 
@@ -1309,7 +1358,8 @@ def widget_my_week():
 @requires("affairs.view")
 def widget_due():
     d = today()
-    stmt = S.due_stmt(scope(), d)
+    walk = _share(_scope_totals(), "group:") >= WALK_SHARE
+    stmt = S.due_stmt(scope(walk=walk), d, walk=walk)
     total = S.due_figure(stmt)
     rows = db.session.execute(stmt.options(_TAG_PLACE).limit(5)).all()
     return render("affairs/panels.html", block="due", which="due", rows=rows, total=total, today=d)
