@@ -40,7 +40,7 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; object-src 'none'"
 )
 
-PER_PAGE = 50
+PER_PAGE = 20  # rows per page of the long lists (a phone screen or two; 每页20条)
 
 
 def parse_env(value: str):
