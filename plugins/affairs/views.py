@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, requ
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, exists, func, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import NotFound
 
@@ -604,27 +604,60 @@ def groups():
     due_only = request.args.get("due") == "1"
     d = today()
     walk = _share(_listed_totals(node), "group:") >= WALK_SHARE
+    if due_only and walk:
+        # Pages of residents due (each with their due periods), read along the last-visit index.
+        ids_stmt = S.due_residents_stmt(scope(walk=True), d, node=node, group_id=group_id)
+        page = _capped_page(ids_stmt, Resident.id, per_page=50)
+        rows = S.due_rows_of(list(page.items), d, options=[_TAG_PLACE])
+        due_ids = {t.id for t, _x in rows}
+        return render("affairs/groups.html", block="list", page=page, rows=rows, groups=groups, group_id=group_id,
+                      due_only=due_only, due_ids=due_ids, node=node, today=d)
     if due_only:
-        stmt = S.due_stmt(scope(walk=walk), d, node=node, walk=walk)
+        stmt = S.due_stmt(scope(), d, node=node)
         if group_id:
             stmt = stmt.where(GroupTag.group_type_id == group_id)
+    elif walk:
+        # A large scope is read along ix_affairs_group_tag_type_resident, each
+        # period checked by a correlated EXISTS for its grid: a page of the
+        # district is found without sorting (or filtering) the district.
+        in_grid = [Resident.id == GroupTag.resident_id, GridNode.id == Resident.node_id, scope(walk=True)]
+        if node is not None:
+            in_grid.append(_subtree(node, True))
+        ids_stmt = (
+            select(GroupTag.id)
+            .where(S.active_tag_condition(d), exists().where(*in_grid))
+            .order_by(GroupTag.group_type_id, GroupTag.resident_id)
+        )
+        if group_id:
+            ids_stmt = ids_stmt.where(GroupTag.group_type_id == group_id)
+        page = _capped_page(ids_stmt, GroupTag.id, per_page=50)
+        order = {tid: i for i, tid in enumerate(page.items)}
+        rows = sorted(
+            db.session.execute(
+                select(GroupTag, S.last_visit_subquery().label("last_visit"))
+                .join(Resident, Resident.id == GroupTag.resident_id)
+                .where(GroupTag.id.in_(list(order) or [-1]))
+                .options(_TAG_PLACE)
+            ).all(),
+            key=lambda r: order[r[0].id],
+        )
+        stmt = None
     else:
         last = S.last_visit_subquery().label("last_visit")
-        # A large scope is read along ix_affairs_group_tag_type_resident: a page
-        # of the district is found without sorting the district.
         stmt = (
             select(GroupTag, last)
             .join(Resident, Resident.id == GroupTag.resident_id)
             .join(GridNode, GridNode.id == Resident.node_id)
-            .where(scope(walk=walk), S.active_tag_condition(d))
+            .where(scope(), S.active_tag_condition(d))
             .order_by(GroupTag.group_type_id, GroupTag.resident_id)
         )
         if node is not None:
-            stmt = stmt.where(_subtree(node, walk))
+            stmt = stmt.where(subtree(GridNode.path, node.path))
         if group_id:
             stmt = stmt.where(GroupTag.group_type_id == group_id)
-    page = _capped_page(stmt, GroupTag.id, per_page=50, scalars=False, options=[_TAG_PLACE])
-    rows = [(t, last) for t, last in page.items]
+    if stmt is not None:
+        page = _capped_page(stmt, GroupTag.id, per_page=50, scalars=False, options=[_TAG_PLACE])
+        rows = [(t, last) for t, last in page.items]
     due_ids = set()
     if rows:
         due_ids = set(
@@ -1256,8 +1289,14 @@ def compliance_export():
 
 
 def _visits_stmt(walk=False):
+    # walk: a large scope, read along ix_affairs_visit_date with its grid checked
+    # by a correlated EXISTS (a join made SQLite filter over every grid node).
+    base = (
+        select(Visit).where(exists().where(GridNode.id == Visit.node_id, scope(walk=True))) if walk
+        else select(Visit).join(GridNode, GridNode.id == Visit.node_id).where(scope())
+    )
     stmt = (
-        select(Visit).join(GridNode, GridNode.id == Visit.node_id).where(scope(walk=walk))
+        base
         .options(joinedload(Visit.worker), joinedload(Visit.resident),
                  joinedload(Visit.house).joinedload(House.node).joinedload(GridNode.parent))
         .order_by(Visit.visit_date.desc(), Visit.id.desc())
@@ -1328,9 +1367,11 @@ def panel_houses(node_id: int):
 def panel_groups(node_id: int):
     node = _gate(node_in_scope_or_404(node_id, "affairs.view"))
     d = today()
-    walk = _share(S.node_totals([node.id]), "group:") >= WALK_SHARE
-    path = GridNode.path.concat("") if walk else GridNode.path
-    due = S.due_figure(S.due_stmt(scope_filter(path, "affairs.view"), d, node=node, walk=walk))
+    if _share(S.node_totals([node.id]), "group:") >= WALK_SHARE:
+        stmt = S.due_residents_stmt(scope_filter(GridNode.path.concat(""), "affairs.view"), d, node=node)
+        due = S.due_figure_of(stmt)
+    else:
+        due = S.due_figure(S.due_stmt(scope_filter(GridNode.path, "affairs.view"), d, node=node))
     return render("affairs/panels.html", block="groups", which="groups", node=node, counts=S.group_counts(node, d), due=due)
 
 
@@ -1358,8 +1399,12 @@ def widget_my_week():
 @requires("affairs.view")
 def widget_due():
     d = today()
-    walk = _share(_scope_totals(), "group:") >= WALK_SHARE
-    stmt = S.due_stmt(scope(walk=walk), d, walk=walk)
-    total = S.due_figure(stmt)
-    rows = db.session.execute(stmt.options(_TAG_PLACE).limit(5)).all()
+    if _share(_scope_totals(), "group:") >= WALK_SHARE:
+        stmt = S.due_residents_stmt(scope(walk=True), d)
+        total = S.due_figure_of(stmt)
+        rows = S.due_rows_of(list(db.session.scalars(stmt.limit(5))), d, options=[_TAG_PLACE])[:5]
+    else:
+        stmt = S.due_stmt(scope(), d)
+        total = S.due_figure(stmt)
+        rows = db.session.execute(stmt.options(_TAG_PLACE).limit(5)).all()
     return render("affairs/panels.html", block="due", which="due", rows=rows, total=total, today=d)
