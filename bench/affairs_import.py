@@ -67,6 +67,7 @@ PAGES = {
     "houses list": "/affairs/houses",
     "special groups": "/affairs/groups",
     "special groups, only due": "/affairs/groups?due=1",
+    "special groups, page 5": "/affairs/groups?page=5",
     "visits list": "/affairs/visits",
     "visit compliance": "/affairs/compliance",
     "widget: due for a visit": "/affairs/widgets/due",
@@ -85,6 +86,7 @@ def measure_pages(instance: Path, user: str) -> None:
         pages = dict(PAGES)
         if root.status_code == 200:
             pages["node panel: residents (district)"] = "/affairs/panels/residents/1"
+            pages["node panel: houses (district)"] = "/affairs/panels/houses/1"
             pages["node panel: special groups (district)"] = "/affairs/panels/groups/1"
         print(markdown_table(measure(client, pages, repeat=5, warmup=1), title=f"grid affairs pages as {user}"))
 

@@ -949,7 +949,8 @@ def compliance(node: GridNode, year: int, week: int, quota: int) -> list[WorkerW
             func.count().label("n"),
             func.count(Visit.covering_for_id).label("cover"),
         )
-        .where(Visit.iso_year == year, Visit.iso_week == week)
+        # Only these workers' visits (ix_affairs_visit_worker_week), not the district's week.
+        .where(Visit.worker_id.in_(select(ids.c.uid)), Visit.iso_year == year, Visit.iso_week == week)
         .group_by(Visit.worker_id)
         .subquery()
     )
