@@ -970,19 +970,31 @@ def community_quotas() -> tuple[int, dict[int, int]]:
     return default, {n: q for n, q in rows if n is not None}
 
 
-def compliance_by_community(district_path: str, year: int, week: int):
-    """Per community: (community, grid workers, how many met their quota, visits) in one grouped query."""
+def compliance_by_community(district_path: str, year: int, week: int, offset: int = 0, limit: int | None = None):
+    """Per community (one page of them: offset, limit): (community, grid workers,
+    how many met their quota, visits), the page's communities first, then one
+    grouped query over their workers' visits of the week only."""
     default, own = community_quotas()
+    # The district's children, along ix_grid_node_parent_sort (not a scan of its subtree).
+    comms_stmt = (
+        select(GridNode).where(GridNode.parent_id == _ancestor_ids(district_path)[-1], GridNode.level == "community")
+        .order_by(GridNode.sort_order, GridNode.id)
+    )
+    if limit is not None:
+        comms_stmt = comms_stmt.offset(offset).limit(limit)
+    comms = list(db.session.scalars(comms_stmt))
+    if not comms:
+        return []
     workers = (
         select(GridNode.community_id.label("cid"), GridPost.a_user_id.label("uid"))
         .join(GridPost, GridPost.node_id == GridNode.id)
-        .where(subtree(GridNode.path, district_path), GridPost.a_user_id.isnot(None))
+        .where(GridNode.community_id.in_([c.id for c in comms]), GridPost.a_user_id.isnot(None))
         .distinct()
         .subquery()
     )
     counts = (
         select(Visit.worker_id, func.count().label("n"))
-        .where(Visit.iso_year == year, Visit.iso_week == week)
+        .where(Visit.worker_id.in_(select(workers.c.uid)), Visit.iso_year == year, Visit.iso_week == week)
         .group_by(Visit.worker_id)
         .subquery()
     )
@@ -999,10 +1011,6 @@ def compliance_by_community(district_path: str, year: int, week: int):
         .group_by(workers.c.cid)
     ).all()
     by_id = {cid: (w, met or 0, visits or 0) for cid, w, met, visits in rows}
-    comms = db.session.scalars(
-        select(GridNode).where(GridNode.level == "community", subtree(GridNode.path, district_path))
-        .order_by(GridNode.sort_order, GridNode.id)
-    )
     return [(c, *by_id.get(c.id, (0, 0, 0)), own.get(c.id, default)) for c in comms]
 
 

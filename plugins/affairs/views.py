@@ -21,7 +21,7 @@ from core.extensions import db
 from core.models import GridNode, ModuleSetting, User, subtree
 from core.modules import is_enabled
 from core.security import can, in_scope, node_in_scope_or_404, requires, scope_filter, scope_paths
-from core.web import community_of, current_community_id, paginate, render
+from core.web import Page, community_of, current_community_id, paginate, render
 
 from . import services as S
 from .forms import (
@@ -812,6 +812,9 @@ def _compliance_node():
     return _compliance_node_for("affairs.compliance")
 
 
+COMMUNITIES_PER_PAGE = 20
+
+
 @bp.route("/compliance")
 @requires("affairs.compliance")
 def compliance():
@@ -823,9 +826,18 @@ def compliance():
     next_w = S.iso_week_of(monday + dt.timedelta(days=7))
     if node.level == "district":
         # The district sees one row per community; each opens the list of its workers.
+        # A page of communities at a time (the district's count is maintained on its node).
+        try:
+            number = max(1, int(request.args.get("page", 1)))
+        except ValueError:
+            number = 1
+        page = Page(items=[], page=number, per_page=COMMUNITIES_PER_PAGE, total=node.n_communities)
+        page.capped = False
+        rows = S.compliance_by_community(node.path, y, w, offset=(number - 1) * COMMUNITIES_PER_PAGE,
+                                         limit=COMMUNITIES_PER_PAGE)
         return render("affairs/compliance.html", block="list", node=node, rows=[], year=y, week=w, quota=quota,
                       monday=monday, sunday=sunday, prev_w=prev_w, next_w=next_w,
-                      by_community=S.compliance_by_community(node.path, y, w), met=0)
+                      by_community=rows, met=0, page=page)
     rows = S.compliance(node, y, w, quota)
     return render("affairs/compliance.html", block="list", node=node, rows=rows, year=y, week=w, quota=quota,
                   monday=monday, sunday=sunday, prev_w=prev_w, next_w=next_w, by_community=None,
