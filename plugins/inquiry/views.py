@@ -333,17 +333,19 @@ def place_labels(problems) -> dict[int, str]:
     return out
 
 
-COUNT_CAP = 2_000
+COUNT_CAP = 500
 
 
 def _page(stmt, per_page=None):
-    """A page of problems; the total is counted exactly up to COUNT_CAP only,
-    so that a list over the whole district never counts 100,000 rows."""
+    """A page of problems; the total is counted exactly up to COUNT_CAP rows past
+    this page only, so that a list over the whole district never counts 100,000
+    rows, and "next" still works on every page."""
     per_page = per_page or current_app.config.get("PER_PAGE", 50)
     page = paginate(_with_rows(stmt), per_page=per_page, count=False)
-    capped = stmt.with_only_columns(Problem.id).order_by(None).limit(COUNT_CAP + 1).subquery()
+    window = (page.page - 1) * per_page + COUNT_CAP
+    capped = stmt.with_only_columns(Problem.id).order_by(None).limit(window + 1).subquery()
     page.total = db.session.scalar(select(func.count()).select_from(capped)) or 0
-    page.cap = COUNT_CAP
+    page.cap = window
     return page
 
 
