@@ -91,6 +91,14 @@ def wangge_node_holders(node_ids):
     grid nodes, so that deleting a node that still has data is refused by name."""
 
 
+@hookspec
+def wangge_node_moved(node_id, old_path, new_path):
+    """A grid node and its subtree moved to another parent; the tree's paths,
+    communities and totals are already updated. Modules that keep copies of
+    paths or communities, or totals per node, bring them up to date (in the
+    same transaction). Called for every installed module, whatever the switches."""
+
+
 # --- Cross-module requests ---------------------------------------------------
 
 

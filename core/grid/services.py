@@ -305,6 +305,13 @@ def move_node(node: GridNode, new_parent: GridNode) -> None:
     )
     _adjust_totals(old_ancestors, deltas, sign=-1)
     _adjust_totals(new_ancestors, deltas, sign=1)
+    db.session.flush()
+    from flask import current_app
+
+    # Modules keep copies of paths and totals per node: let them follow.
+    current_app.extensions["wangge"].pm.hook.wangge_node_moved(
+        node_id=node.id, old_path=old_path, new_path=new_path
+    )
     db.session.expire_all()
 
 

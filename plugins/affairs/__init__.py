@@ -114,6 +114,13 @@ def wangge_translations_dir():
 
 
 @hookimpl
+def wangge_node_moved(node_id, old_path, new_path):
+    from .services import follow_node_move
+
+    follow_node_move(old_path, new_path)
+
+
+@hookimpl
 def wangge_node_holders(node_ids):
     from .services import node_holders
 

@@ -1625,3 +1625,15 @@ def start_import_thread(app, job_id: int):
     t = threading.Thread(target=target, name=f"affairs-import-{job_id}", daemon=True)
     t.start()
     return t
+
+
+def follow_node_move(old_path: str, new_path: str) -> None:
+    """A grid node moved: its old and new parents' subtrees (and so all their
+    ancestors) get their totals recomputed; the moved subtree's own totals
+    are unchanged."""
+
+    def parent(path: str) -> str:
+        return path[: path.rstrip("/").rfind("/") + 1]
+
+    recompute_totals([parent(old_path)])
+    recompute_totals([parent(new_path)])

@@ -117,6 +117,13 @@ def wangge_node_holders(node_ids):
 
 
 @hookimpl
+def wangge_node_moved(node_id, old_path, new_path):
+    from .services import follow_node_move
+
+    follow_node_move(old_path, new_path)
+
+
+@hookimpl
 def wangge_report_problem(node_id, description, reporter_name, reporter_phone, channel, user_id, source_ref):
     from core.extensions import db
     from core.models import GridNode, User

@@ -1091,3 +1091,22 @@ def check_api_key(key: str | None) -> ApiKey | None:
         row.last_used_at = utcnow()
         row.n_requests = (row.n_requests or 0) + 1
     return row
+
+
+def follow_node_move(old_path: str, new_path: str) -> None:
+    """A grid node moved: the problems under it take the new path and community
+    (their scope and community filters read these copies)."""
+    from sqlalchemy import literal
+
+    community = (
+        select(GridNode.community_id).where(GridNode.id == Problem.node_id).scalar_subquery()
+    )
+    db.session.execute(
+        update(Problem)
+        .where(subtree(Problem.node_path, old_path))
+        .values(
+            node_path=literal(new_path) + func.substr(Problem.node_path, len(old_path) + 1),
+            community_id=community,
+        )
+        .execution_options(synchronize_session=False)
+    )

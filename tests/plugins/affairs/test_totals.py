@@ -116,3 +116,20 @@ def test_demo_builds_the_totals(app):
     db.session.commit()
     assert_totals_right()
     assert S.subtree_counts(t.district)["residents"] == db.session.scalar(select(func.count()).select_from(Resident))
+
+
+def test_totals_follow_a_grid_node_moving_to_another_community(world):
+    """The tree moves an estate (wangge_node_moved): both communities' totals follow."""
+    from core.grid.services import move_node
+
+    t = world.tree
+    house = S.save_house(None, t.zones[0], "9", 9, "909", "residential", "owner")
+    S.save_resident(None, house=house, name="钱多", id_number=make_id("19800101", 17), residence="registered")
+    db.session.commit()
+    estate = db.session.get(GridNode, t.zones[0].parent.parent_id)  # the zone's estate
+    target = next(c for c in t.communities if c.id != estate.community_id)
+    before = S.node_totals([target.id]).get("residents", 0)
+    move_node(estate, target)
+    db.session.commit()
+    assert S.node_totals([target.id]).get("residents", 0) > before
+    assert_totals_right()

@@ -106,6 +106,23 @@ def test_handler_sees_only_its_units_problems(client, login, world):
     assert client.get(f"/inquiry/p/{p.id}").status_code == 200
 
 
+def test_problems_follow_their_estate_when_the_tree_moves_it(client, login, world):
+    """wangge_node_moved: an estate moved to another community takes its problems along."""
+    from core.grid.services import move_node
+
+    estate = node(world, "estate", 0)
+    p = svc.create_problem(node=node(world, "zone", 0), description="楼道灯坏了", channel="staff")
+    db.session.commit()
+    login("comm1")
+    assert client.get(f"/inquiry/p/{p.id}").status_code == 200
+    move_node(estate, world.tree.communities[1])
+    db.session.commit()
+    assert client.get(f"/inquiry/p/{p.id}").status_code == 404
+    login("comm2")
+    assert client.get(f"/inquiry/p/{p.id}").status_code == 200
+    assert p.ref in client.get(f"/inquiry/problems?community={world.tree.communities[1].id}").get_data(as_text=True)
+
+
 def test_community_admin_does_not_see_another_community(client, login, world):
     p = svc.create_problem(node=node(world, "zone", 15), description="别的社区", channel="staff")
     db.session.commit()
