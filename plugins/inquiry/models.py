@@ -167,6 +167,8 @@ class Problem(db.Model):
         Index("ix_inquiry_problem_state_created", "state", "created_at"),
         Index("ix_inquiry_problem_community_created", "community_id", "created_at"),
         Index("ix_inquiry_problem_unit_created", "unit_id", "created_at"),
+        # A unit's problems of one category (property units by property category).
+        Index("ix_inquiry_problem_unit_category_created", "unit_id", "category_id", "created_at"),
         Index("ix_inquiry_problem_category_created", "category_id", "created_at"),
         Index("ix_inquiry_problem_channel_created", "channel", "created_at"),
         Index("ix_inquiry_problem_created", "created_at"),
