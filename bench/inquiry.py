@@ -146,7 +146,7 @@ def main() -> None:
               "Build times: " + ", ".join(f"{s:,}: {results[s][0]['seconds']:.0f} s" for s in sizes) + ".", "",
               "How it stays flat: the lists paginate in SQL on composite indexes (state, unit, community, category, "
               "channel, each with created_at; state with deadline for overdue); the page count is capped "
-              "(an exact count up to 2,000 rows, \"more than 2,000\" beyond), the analysis sums maintained monthly totals "
+              "(an exact count up to 500 rows past the current page, \"more than N\" beyond), the analysis sums maintained monthly totals "
               "(inquiry_month_stat: month × community × category × unit, plus district-wide and per-community rows, "
               "kept by every transition, rebuilt by `flask inquiry rebuild-stats`), and hotspots read a maintained "
               "table (inquiry_hotspot: the latest 90-day count per building and category).", ""]

@@ -166,6 +166,9 @@ class Problem(db.Model):
     __table_args__ = (
         Index("ix_inquiry_problem_state_created", "state", "created_at"),
         Index("ix_inquiry_problem_community_created", "community_id", "created_at"),
+        # One community's open (or closed) problems, counted from the index alone.
+        Index("ix_inquiry_problem_community_state_created", "community_id", "state", "created_at"),
+        Index("ix_inquiry_problem_supervised_state", "supervised", "state"),
         Index("ix_inquiry_problem_unit_created", "unit_id", "created_at"),
         # A unit's problems of one category (property units by property category).
         Index("ix_inquiry_problem_unit_category_created", "unit_id", "category_id", "created_at"),
