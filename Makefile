@@ -29,7 +29,9 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 bench: install
-	$(PY) -m bench.run
+	$(PY) -m bench.grid
+	$(PY) -m bench.affairs_import
+	$(PY) -m bench.inquiry
 
 clean:
 	rm -rf $(VENV)
