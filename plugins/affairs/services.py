@@ -23,6 +23,7 @@ from stdnum.cn import ric
 
 from core.extensions import db
 from core.models import GridNode, GridPost, RoleGrant, User, subtree
+from core.privacy import mask_id, mask_phone  # noqa: F401 - used by views and templates
 from core.staffing import is_on_leave
 
 from .models import (
@@ -200,24 +201,6 @@ def check_phone(raw) -> str | None:
     if not PHONE_RE.match(phone):
         raise AffairsError(_("Enter an 11-digit mobile number or a landline such as 0553-1234567."), "phone")
     return phone
-
-
-def mask_id(number: str | None) -> str:
-    """340221********123X: area code and the last four only."""
-    if not number:
-        return ""
-    if len(number) < 10:
-        return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
-
-
-def mask_phone(phone: str | None) -> str:
-    """138****5678."""
-    if not phone:
-        return ""
-    if len(phone) < 7:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
 def age_on(birth: dt.date, day: dt.date) -> int:

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
 from core.models import GridNode, Organisation, User, subtree, utcnow
+from core.privacy import mask_name, mask_phone  # noqa: F401 - used by views and templates
 
 from .models import (
     CHANNELS,
@@ -422,23 +423,6 @@ def store_photos(problem_id: int, photos: list[ReadyPhoto], stage: str, now: dt.
 
 def photo_path(photo: Photo) -> Path:
     return upload_folder() / photo.filename
-
-
-# --- Masking -------------------------------------------------------------------------
-
-
-def mask_phone(phone: str | None) -> str:
-    if not phone:
-        return ""
-    if len(phone) >= 7:
-        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) > 7 else phone[:3] + "****"
-    return "*" * len(phone)
-
-
-def mask_name(name: str | None) -> str:
-    if not name:
-        return ""
-    return name[0] + "*" * max(1, len(name) - 1)
 
 
 # --- Intake --------------------------------------------------------------------------
