@@ -9,10 +9,13 @@ server named by WANGGE_TEST_DATABASE_URL, created here and dropped at the end.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, delete, text
+from werkzeug.serving import make_server
 
 from core import create_app
 from core.extensions import db
@@ -96,6 +99,26 @@ def app_factory(database_url, _schema, tmp_path):
         for app in apps[1:]:
             with app.app_context():
                 db.engine.dispose()
+
+
+@contextmanager
+def served(app):
+    """Serve `app` on 127.0.0.1 (a free port) in a thread; sets app.base_url.
+
+    For the browser tests and for HTTP clients such as georeport.
+    """
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.base_url = f"http://127.0.0.1:{server.server_port}"
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield app
+    finally:
+        ctx.pop()
+        server.shutdown()
+        thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
+
+from tests.conftest import served
 
 CHROMIUM = os.environ.get("WANGGE_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -38,20 +38,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def live_server(app_factory):
-    """The app served on 127.0.0.1 in a thread; yields its base URL."""
-    app = app_factory(SERVER_NAME=None, WTF_CSRF_ENABLED=True)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.base_url = f"http://127.0.0.1:{server.server_port}"
-    ctx = app.app_context()
-    ctx.push()
-    try:
+    """The app served on 127.0.0.1 in a thread; yields it (its base_url set)."""
+    with served(app_factory(SERVER_NAME=None, WTF_CSRF_ENABLED=True)) as app:
         yield app
-    finally:
-        ctx.pop()
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 @pytest.fixture(scope="session")

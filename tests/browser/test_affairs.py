@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 from core.extensions import db
 from tests import factories
 from tests.browser.conftest import sign_in
+from tests.conftest import served
 
 
 @pytest.fixture
 def affairs_server(app_factory):
     """The app with the grid affairs module only (other modules may be half-built)."""
     app = app_factory(SERVER_NAME=None, WTF_CSRF_ENABLED=True, PLUGINS=["affairs"], LOAD_ENTRY_POINTS=False)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.base_url = f"http://127.0.0.1:{server.server_port}"
-    ctx = app.app_context()
-    ctx.push()
-    try:
+    with served(app):
         yield app
-    finally:
-        ctx.pop()
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def test_grid_worker_records_a_visit_on_a_phone(affairs_server, phone):

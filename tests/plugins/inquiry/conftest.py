@@ -58,20 +58,7 @@ def node(world, level="building", i=0) -> GridNode:
 @pytest.fixture
 def live_app(app_factory):
     """The app served on 127.0.0.1 in a thread, for HTTP clients such as georeport."""
-    import threading
+    from tests.conftest import served
 
-    from werkzeug.serving import make_server
-
-    app = app_factory(SERVER_NAME=None)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.base_url = f"http://127.0.0.1:{server.server_port}"
-    ctx = app.app_context()
-    ctx.push()
-    try:
+    with served(app_factory(SERVER_NAME=None)) as app:
         yield app
-    finally:
-        ctx.pop()
-        server.shutdown()
-        thread.join(timeout=5)
