@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from flask import abort, g, render_template, request, session
+from flask import abort, current_app, g, render_template, request, session
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import func, select
@@ -38,6 +38,9 @@ class Page:
     page: int
     per_page: int
     total: int
+    # True when the total was counted only up to `cap` rows ("more than N").
+    capped: bool = False
+    cap: int = 0
 
     @property
     def pages(self) -> int:
@@ -52,18 +55,50 @@ class Page:
         return self.page < self.pages
 
 
-def paginate(stmt, per_page: int = 50, scalars: bool = True, count: bool = True) -> Page:
-    """Paginate a select in SQL; the page number comes from ?page=."""
+def paginate(
+    stmt,
+    per_page: int | None = None,
+    scalars: bool = True,
+    count: bool = True,
+    *,
+    options=(),
+    total: int | None = None,
+    ahead: int | None = None,
+    count_column=None,
+) -> Page:
+    """Paginate a select in SQL; the page number comes from ?page=.
+
+    The total is, in order: `total` when the caller knows it (a maintained
+    count); with `ahead`, a count of at most `ahead` rows past this page's first
+    row, so a list over a whole district never counts all of it (the pager then
+    says "more than N", and "next" works on every page); else an exact count
+    (or none with count=False). `options` (loader options) apply to the rows
+    only; `count_column` (an indexed column, e.g. the id) keeps the capped
+    count narrow.
+    """
+    if per_page is None:
+        per_page = current_app.config["PER_PAGE"]
     try:
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page = 1
-    total = 0
-    if count:
-        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    q = stmt.limit(per_page).offset((page - 1) * per_page)
+    offset = (page - 1) * per_page
+    capped, cap, n = False, 0, 0
+    if total is not None:
+        n = total
+    elif ahead is not None:
+        inner = stmt if count_column is None else stmt.with_only_columns(count_column)
+        window = offset + ahead
+        n = db.session.scalar(
+            select(func.count()).select_from(inner.order_by(None).limit(window + 1).subquery())
+        ) or 0
+        if n > window:
+            capped, cap = True, window
+    elif count:
+        n = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    q = stmt.options(*options).limit(per_page).offset(offset)
     items = list(db.session.scalars(q)) if scalars else list(db.session.execute(q))
-    return Page(items=items, page=page, per_page=per_page, total=total or 0)
+    return Page(items=items, page=page, per_page=per_page, total=n, capped=capped, cap=cap)
 
 
 def community_of(node: GridNode | None) -> int | None:

@@ -143,21 +143,12 @@ def _share(listed: dict, key) -> float:
     return pick(listed) / everything if everything else 0.0
 
 
-def _capped_page(stmt, id_column, total=None, per_page=50, scalars=True, options=()):
-    """A page of `stmt` (loaded with `options`); the total from the maintained
-    totals when given, else counted only up to two pages past this one
-    ("more than N" beyond)."""
-    page = paginate(stmt.options(*options), per_page=per_page, scalars=scalars, count=False)
-    page.capped, page.cap = False, 0
-    if total is not None:
-        page.total = total
-        return page
-    cap = (page.page + 2) * page.per_page
-    slim = stmt.with_only_columns(id_column).order_by(None).limit(cap + 1).subquery()
-    page.total = db.session.scalar(select(func.count()).select_from(slim)) or 0
-    if page.total > cap:
-        page.capped, page.cap = True, cap
-    return page
+def _long_page(stmt, id_column, total=None, scalars=True, options=()):
+    """A page of one of the module's long lists: the total from the maintained
+    totals when known, else counted at most three pages ahead."""
+    per_page = current_app.config["PER_PAGE"]
+    return paginate(stmt, scalars=scalars, options=options, total=total,
+                    ahead=3 * per_page, count_column=id_column)
 
 
 def _gate(node: GridNode, action="affairs.view") -> GridNode:
@@ -283,8 +274,8 @@ def residents():
     group_id = request.args.get("group", type=int)
     stmt = S.residents_stmt(scope(), node=node, q=q, group_id=group_id, today=today())
     total = None if (q or group_id) else _listed_totals(node).get("residents", 0)
-    page = _capped_page(stmt, Resident.id, total, per_page=current_app.config.get("PER_PAGE", 50),
-                        options=[joinedload(Resident.house).joinedload(House.node).joinedload(GridNode.parent)])
+    page = _long_page(stmt, Resident.id, total,
+                      options=[joinedload(Resident.house).joinedload(House.node).joinedload(GridNode.parent)])
     return render("affairs/residents.html", block="list", page=page, node=node, q=q, group_id=group_id, groups=_groups())
 
 
@@ -509,7 +500,7 @@ def houses():
     q = request.args.get("q", "").strip()
     stmt = S.houses_stmt(scope(), node=node, q=q)
     total = None if q else _listed_totals(node).get("houses", 0)
-    page = _capped_page(stmt, House.id, total, per_page=current_app.config.get("PER_PAGE", 50), options=[HOUSE_PLACE])
+    page = _long_page(stmt, House.id, total, options=[HOUSE_PLACE])
     ids = [h.id for h in page.items]
     counts = dict(
         db.session.execute(
@@ -607,7 +598,7 @@ def groups():
     if due_only and walk:
         # Pages of residents due (each with their due periods), read along the last-visit index.
         ids_stmt = S.due_residents_stmt(scope(walk=True), d, node=node, group_id=group_id)
-        page = _capped_page(ids_stmt, Resident.id, per_page=50)
+        page = _long_page(ids_stmt, Resident.id)
         rows = S.due_rows_of(list(page.items), d, options=[_TAG_PLACE])
         due_ids = {t.id for t, _x in rows}
         return render("affairs/groups.html", block="list", page=page, rows=rows, groups=groups, group_id=group_id,
@@ -630,7 +621,7 @@ def groups():
         )
         if group_id:
             ids_stmt = ids_stmt.where(GroupTag.group_type_id == group_id)
-        page = _capped_page(ids_stmt, GroupTag.id, per_page=50)
+        page = _long_page(ids_stmt, GroupTag.id)
         order = {tid: i for i, tid in enumerate(page.items)}
         rows = sorted(
             db.session.execute(
@@ -656,7 +647,7 @@ def groups():
         if group_id:
             stmt = stmt.where(GroupTag.group_type_id == group_id)
     if stmt is not None:
-        page = _capped_page(stmt, GroupTag.id, per_page=50, scalars=False, options=[_TAG_PLACE])
+        page = _long_page(stmt, GroupTag.id, scalars=False, options=[_TAG_PLACE])
         rows = [(t, last) for t, last in page.items]
     due_ids = set()
     if rows:
@@ -785,7 +776,7 @@ def visit_new():
 def visits():
     walk = _share(_scope_totals(), "residents") >= WALK_SHARE
     stmt, finding = _visits_stmt(walk=walk)
-    page = _capped_page(stmt, Visit.id, per_page=50)
+    page = _long_page(stmt, Visit.id)
     return render("affairs/visits.html", block="list", page=page, finding=finding, mine=request.args.get("mine") == "1")
 
 
@@ -832,7 +823,6 @@ def compliance():
         except ValueError:
             number = 1
         page = Page(items=[], page=number, per_page=COMMUNITIES_PER_PAGE, total=node.n_communities)
-        page.capped = False
         rows = S.compliance_by_community(node.path, y, w, offset=(number - 1) * COMMUNITIES_PER_PAGE,
                                          limit=COMMUNITIES_PER_PAGE)
         return render("affairs/compliance.html", block="list", node=node, rows=[], year=y, week=w, quota=quota,

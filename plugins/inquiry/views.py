@@ -336,22 +336,14 @@ def place_labels(problems) -> dict[int, str]:
 COUNT_CAP = 500
 
 
-def _page(stmt, per_page=None):
-    """A page of problems; the total is counted exactly up to COUNT_CAP rows past
-    this page only, so that a list over the whole district never counts 100,000
-    rows, and "next" still works on every page."""
-    per_page = per_page or current_app.config.get("PER_PAGE", 50)
-    page = paginate(_with_rows(stmt), per_page=per_page, count=False)
-    window = (page.page - 1) * per_page + COUNT_CAP
-    capped = stmt.with_only_columns(Problem.id).order_by(None).limit(window + 1).subquery()
-    page.total = db.session.scalar(select(func.count()).select_from(capped)) or 0
-    page.cap = window
-    return page
+def _page(stmt):
+    """A page of problems, counted at most COUNT_CAP rows ahead, so that a list
+    over the whole district never counts 100,000 rows."""
+    return paginate(stmt, options=ROW_OPTIONS, ahead=COUNT_CAP, count_column=Problem.id)
 
 
-def _with_rows(stmt):
-    return stmt.options(joinedload(Problem.category), joinedload(Problem.unit), joinedload(Problem.node),
-                        joinedload(Problem.community))
+ROW_OPTIONS = (joinedload(Problem.category), joinedload(Problem.unit), joinedload(Problem.node),
+               joinedload(Problem.community))
 
 
 @bp.route("/problems")
