@@ -14,10 +14,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_migrate import Migrate
 from jinja2 import ChoiceLoader, FileSystemLoader
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException
 
 from . import config as default_config
 from .extensions import csrf, db, htmx, limiter, login_manager
+from .modules import ModuleOff  # noqa: F401 - re-exported for old imports; use core.modules
 from .plugins import Registry, build_plugin_manager, build_registry, register_blueprints
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,15 +29,6 @@ INSECURE_KEYS = {"dev", "secret", "changeme", "change-me", "development"}
 class WanggeState:
     pm: Any
     registry: Registry
-
-
-class ModuleOff(NotFound):
-    """A module URL for a community where the module is off."""
-
-    def __init__(self, module_title, community_name):
-        super().__init__()
-        self.module_title = module_title
-        self.community_name = community_name
 
 
 def create_app(config: dict | None = None, extra_plugins: list | None = None) -> Flask:
@@ -69,6 +61,7 @@ def create_app(config: dict | None = None, extra_plugins: list | None = None) ->
     )
     db.init_app(app)
     with app.app_context():
+        _enforce_sqlite_foreign_keys(db.engine)
         registry = build_registry(pm)
     app.extensions["wangge"] = WanggeState(pm=pm, registry=registry)
 
@@ -163,6 +156,19 @@ def _load_config(app: Flask, config: dict | None) -> None:
             )
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _enforce_sqlite_foreign_keys(engine) -> None:
+    """SQLite checks foreign keys only when asked, per connection: ask on every one."""
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _foreign_keys_on(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
 
 
 def _select_locale():

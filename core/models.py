@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import clock
 from .extensions import db
 
 # The five levels of the grid tree, top to bottom.
@@ -40,7 +41,8 @@ PathString = String(255).with_variant(String(255, collation="C"), "postgresql")
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    """Now as stored (naive UTC), from the one clock (core.clock)."""
+    return clock.utcnow()
 
 
 def subtree(column, path: str, include_self: bool = True):

@@ -12,10 +12,32 @@ from __future__ import annotations
 from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from werkzeug.exceptions import NotFound
 
 from .extensions import db
 from .models import ModuleSetting
 from .plugins import CORE_MODULE
+
+
+class ModuleOff(NotFound):
+    """A page or object of a module in a community where the module is off:
+    answered with a 404 page that says so, in the user's language."""
+
+    def __init__(self, module_title, community_name):
+        super().__init__()
+        self.module_title = module_title
+        self.community_name = community_name
+
+    @classmethod
+    def for_node(cls, module: str, node) -> ModuleOff:
+        from flask_babel import lazy_gettext as _l
+
+        mod = registry().modules.get(module)
+        title = mod.title if mod is not None else module
+        if node is None or node.level == "district":
+            return cls(title, _l("the district"))
+        community = node if node.level == "community" else db.session.get(type(node), node.community_id)
+        return cls(title, community.name if community is not None else "")
 
 
 class ModuleSwitchError(ValueError):
@@ -108,4 +130,5 @@ def set_enabled(community_id: int | None, name: str, on: bool, user_id: int | No
             row.enabled = on
             row.updated_by_id = user_id
     g.pop("wangge_enabled", None)
+    g.pop("wangge_switch_rows", None)
     return changed

@@ -24,6 +24,7 @@ from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import false, or_, select
 
+from . import clock
 from .extensions import db
 from .models import GridNode, RoleGrant, subtree
 
@@ -57,10 +58,11 @@ def requires(action: str | None):
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    """Today in the district (core.clock): A/B cover follows the district's day."""
+    return clock.today()
 
 
-def _grants() -> list[tuple[str, str]]:
+def grants() -> list[tuple[str, str]]:
     """(role, path) for the current user, including A/B cover today. Cached per request."""
     if "wangge_grants" in g:
         return g.wangge_grants
@@ -80,7 +82,7 @@ def _grants() -> list[tuple[str, str]]:
 
 
 def roles() -> set[str]:
-    return {r for r, _ in _grants()}
+    return {r for r, _ in grants()}
 
 
 def allowed_roles(action: str) -> tuple[str, ...]:
@@ -96,7 +98,7 @@ def can(action: str, node: GridNode | None = None) -> bool:
     if not current_user.is_authenticated:
         return False
     allowed = allowed_roles(action)
-    for role, path in _grants():
+    for role, path in grants():
         if role in allowed and (node is None or node.path.startswith(path)):
             return True
     return False
@@ -105,7 +107,7 @@ def can(action: str, node: GridNode | None = None) -> bool:
 def scope_paths(action: str | None = None) -> list[str]:
     """The minimal set of subtree roots the current user may see (for `action`)."""
     allowed = allowed_roles(action) if action else None
-    paths = sorted({p for r, p in _grants() if allowed is None or r in allowed})
+    paths = sorted({p for r, p in grants() if allowed is None or r in allowed})
     minimal: list[str] = []
     for p in paths:
         if not any(p.startswith(m) for m in minimal):
@@ -133,17 +135,21 @@ def node_in_scope_or_404(node_id: int, action: str | None = None) -> GridNode:
 
 
 def is_district_admin() -> bool:
-    return any(r == "district_admin" and p.count("/") == 2 for r, p in _grants())
+    return any(r == "district_admin" and p.count("/") == 2 for r, p in grants())
 
 
 def admin_community_ids() -> set[int] | None:
     """Communities the user administers; None means all (district admin)."""
     if is_district_admin():
         return None
-    paths = [p for r, p in _grants() if r == "community_admin"]
+    paths = [p for r, p in grants() if r == "community_admin"]
     ids = set()
     for p in paths:
         parts = [int(x) for x in p.strip("/").split("/") if x]
         if len(parts) >= 2:
             ids.add(parts[1])
     return ids
+
+
+# Old private name, kept until every caller uses grants().
+_grants = grants

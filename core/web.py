@@ -136,10 +136,10 @@ def current_community_id() -> int | None:
 
 
 def home_community_id() -> int | None:
-    from .security import _grants
+    from .security import grants
 
     ids = set()
-    for _role, path in _grants():
+    for _role, path in grants():
         parts = path.strip("/").split("/")
         if len(parts) < 2:
             return None

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from core import clock
 from core.extensions import db
 from core.models import Leave
 from tests.browser.conftest import sign_in
@@ -60,7 +61,7 @@ def test_search_as_you_type_finds_an_estate(live_server, page, district):
 
 def test_b_covers_as_grid_during_as_leave(live_server, browser, district):
     tree, a, b = district
-    today = dt.date.today()
+    today = clock.today()
     db.session.add(Leave(user_id=a.id, start_date=today - dt.timedelta(days=1), end_date=today + dt.timedelta(days=3), reason="年休假"))
     db.session.commit()
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True)

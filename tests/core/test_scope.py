@@ -10,7 +10,7 @@ from flask import url_for
 from flask_login import login_user
 from sqlalchemy import func, select
 
-from core import security
+from core import clock, security
 from core.extensions import db
 from core.models import GridNode, Leave
 from tests import factories
@@ -77,7 +77,7 @@ def test_a_b_post_covers_the_a_post_grid_only_during_the_leave(shelf_app):
     client = sign_in(app.test_client(), "worker-b")
     assert _node_page(app, client, theirs) == 404
 
-    today = dt.date.today()
+    today = clock.today()
     leave = Leave(user_id=a.id, start_date=today - dt.timedelta(days=1), end_date=today + dt.timedelta(days=2), reason="病假")
     db.session.add(leave)
     db.session.commit()

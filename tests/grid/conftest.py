@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from sqlalchemy import func, select
 
+from core import clock
 from core.extensions import db
 from core.models import Leave
 from tests.factories import assign_post, make_user
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def row_counts() -> dict[str, int]:
