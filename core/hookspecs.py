@@ -73,6 +73,13 @@ def wangge_translations_dir():
     """Return the path of the module's `translations/` folder (Babel catalogs)."""
 
 
+@hookspec
+def wangge_assets():
+    """Return a list of `Asset`s (a module's stylesheets and scripts). The layout
+    loads every module's assets on every page, so that hx-boost navigation
+    from one module to another keeps each page's styles and scripts."""
+
+
 # --- Data and lifecycle ----------------------------------------------------
 
 
@@ -108,3 +115,15 @@ def wangge_report_problem(node_id, description, reporter_name, reporter_phone, c
     module that handles problems. Return the new problem's reference (a string)
     or None. The core only calls the implementations of modules that are on
     for the node's community."""
+
+
+@hookspec
+def wangge_service_records(member_ids, start, end):
+    """Return a list of `ServiceRecord`s: the service that the given members
+    (user ids) gave between the district dates `start` and `end` (inclusive),
+    as the module recorded it (a duty shift worked, an order completed, …).
+
+    Whoever scores members (the five-star module) reads every module's records
+    here and never imports the module. The core only calls the implementations
+    of modules that are on in the record's community: call it through
+    `core.plugins.service_records()`."""

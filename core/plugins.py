@@ -89,6 +89,39 @@ class Export:
     module: str = ""
 
 
+@dataclass(frozen=True)
+class Asset:
+    """A stylesheet or script of a module: `url_for(endpoint, filename=filename)`."""
+
+    endpoint: str
+    filename: str
+    kind: str = "css"  # "css" or "js" (loaded with defer)
+    module: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceRecord:
+    """One piece of a member's service, as a module recorded it.
+
+    `source` is the module name, `key` unique within the source (for example
+    "shift:123"), so a reader can link, de-duplicate and explain scores;
+    `kind` is the module's own word (shift, order, ...); `evidence` a short
+    text (who confirmed it) and `link` the page that shows the record.
+    """
+
+    source: str
+    key: str
+    member_id: int
+    date: Any  # datetime.date, the district day of the service
+    hours: float
+    kind: str
+    title: str
+    community_id: int | None = None
+    evidence: str = ""
+    link: str = ""
+    confirmed: bool = True
+
+
 @dataclass
 class Registry:
     """Everything the plugins declared, each item tagged with its module."""
@@ -104,6 +137,7 @@ class Registry:
     migration_dirs: list[str] = field(default_factory=list)
     translation_dirs: list[str] = field(default_factory=list)
     cli_commands: list[Any] = field(default_factory=list)
+    assets: list[Asset] = field(default_factory=list)
 
 
 def builtin_plugin_names() -> list[str]:
@@ -218,6 +252,8 @@ def build_registry(pm) -> Registry:
         reg.migration_dirs.append(str(path))
     for _plugin_name, path in call_each(pm, "wangge_translations_dir"):
         reg.translation_dirs.append(str(path))
+    for plugin_name, items in call_each(pm, "wangge_assets"):
+        reg.assets.extend(tag(items, plugin_name))
     for _plugin_name, cmds in call_each(pm, "wangge_cli_commands"):
         reg.cli_commands.extend(cmds)
     reg.nav_items.sort(key=lambda i: i.order)
@@ -260,3 +296,20 @@ def call_for_community(app, hook_name: str, community_id: int | None, **kwargs):
     ]
     caller = state.pm.subset_hook_caller(hook_name, remove_plugins=off)
     return caller(**kwargs)
+
+
+def service_records(member_ids, start, end) -> list[ServiceRecord]:
+    """Every module's service records of these members between two district
+    dates (inclusive), leaving out records of communities where the module
+    that wrote them is off."""
+    from flask import current_app
+
+    from .modules import is_enabled
+
+    state = current_app.extensions["wangge"]
+    out: list[ServiceRecord] = []
+    for _plugin, records in call_each(state.pm, "wangge_service_records",
+                                      member_ids=list(member_ids), start=start, end=end):
+        out.extend(r for r in records if is_enabled(r.source, r.community_id))
+    out.sort(key=lambda r: (r.date, r.source, r.key))
+    return out

@@ -372,3 +372,49 @@ def test_fake_full_plugin_is_hidden_where_switched_off(fake_app):
     dash = client.get("/").get_data(as_text=True)
     assert "shelf" in nav_modules(dash) and "shelf.widget" in dash
     assert "/shelf/export.xlsx" in client.get("/exports").get_data(as_text=True)
+
+
+# --- wangge_assets ----------------------------------------------------------------
+
+
+def test_wangge_assets_are_loaded_by_the_layout_on_every_page(fake_app):
+    from core.plugins import Asset
+
+    bp = Blueprint("painted", __name__, url_prefix="/painted", static_folder=".", static_url_path="/static")
+    app = fake_app(module_plugin(
+        "painted",
+        wangge_blueprints=lambda: [bp],
+        wangge_assets=lambda: [Asset("painted.static", "painted.css"), Asset("painted.static", "painted.js", "js")],
+    ))
+    t = factories.build_tree()
+    factories.make_user("boss", "district_admin", t.district)
+    client = sign_in(app.test_client(), "boss")
+    page = client.get("/").get_data(as_text=True)
+    assert '<link rel="stylesheet" href="/painted/static/painted.css">' in page
+    assert '<script src="/painted/static/painted.js" defer></script>' in page
+
+
+# --- wangge_service_records -----------------------------------------------------------
+
+
+def test_wangge_service_records_are_read_only_from_modules_on_in_the_community(fake_app):
+    import datetime as dt
+
+    from core.plugins import ServiceRecord, service_records
+
+    def records(member_ids, start, end):
+        return [
+            ServiceRecord("duty", f"shift:{cid}", member_ids[0], start, 2.5, "shift", "值班", community_id=cid)
+            for cid in (t.communities[0].id, t.communities[1].id)
+        ]
+
+    app = fake_app(module_plugin("duty", wangge_service_records=records))
+    t = factories.build_tree()
+    day = dt.date(2026, 3, 2)
+    with app.test_request_context():
+        got = service_records([7], day, day)
+        assert sorted((r.key, r.hours, r.member_id) for r in got) == sorted([
+            (f"shift:{t.communities[0].id}", 2.5, 7), (f"shift:{t.communities[1].id}", 2.5, 7)])
+        set_enabled(t.communities[0].id, "duty", False, None)
+        db.session.commit()
+        assert [r.key for r in service_records([7], day, day)] == [f"shift:{t.communities[1].id}"]
