@@ -20,7 +20,19 @@ from core.extensions import db
 from core.grid.services import fix_sequence
 from core.models import GridNode, Organisation, RoleGrant, User, utcnow
 
-from .models import Batch, BranchMember, Claim, Incident, LogEntry, Move, Rota, ServedGrid, Shift, Signup, Station
+from .models import (
+    Batch,
+    BranchMember,
+    Claim,
+    Incident,
+    LogEntry,
+    Move,
+    Rota,
+    ServedGrid,
+    Shift,
+    Signup,
+    Station,
+)
 
 STATIONS = 39
 RESIDENTS = 4420   # distinct residents served (seed: 4,300+)
