@@ -65,7 +65,7 @@ def build(scale, rng: random.Random, report):
     for e in db.session.scalars(select(GridNode).where(GridNode.level == "estate").order_by(GridNode.path)):
         estates.setdefault(e.community_id, []).append(e)
     admins = dict(db.session.execute(select(RoleGrant.node_id, RoleGrant.user_id)
-                                     .where(RoleGrant.role == "community_admin")).tuples().all())
+                                     .where(RoleGrant.role == "community_admin")).all())
     now = utcnow()
     today = clock.today()
     names = _Names(rng)

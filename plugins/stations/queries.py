@@ -38,7 +38,7 @@ def estate_names(stations) -> dict[int, str]:
     for s in stations:
         parts = [int(p) for p in s.node.path.strip("/").split("/") if p]
         want[s.id] = parts[2] if len(parts) > 2 else parts[-1]
-    names = dict(db.session.execute(select(GridNode.id, GridNode.name).where(GridNode.id.in_(set(want.values())))).tuples().all())
+    names = dict(db.session.execute(select(GridNode.id, GridNode.name).where(GridNode.id.in_(set(want.values())))).all())
     return {sid: names.get(nid, "") for sid, nid in want.items()}
 
 

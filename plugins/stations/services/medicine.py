@@ -83,7 +83,10 @@ def take(batch: Batch, kind: str, quantity, *, today: dt.date, resident_name: st
     if kind in ("give", "lend"):
         if not name:
             raise StationsError(_("Give the resident's name."), "resident_name")
-        if not PHONE.match(phone):
+        digits = re.sub(r"[\s-]", "", phone)
+        if re.fullmatch(r"1\d{10}", digits):
+            phone = digits
+        elif not PHONE.match(phone):
             raise StationsError(_("Give the resident's phone number (11 digits)."), "resident_phone")
     res = db.session.execute(update(Batch).where(Batch.id == batch.id, Batch.quantity >= n)
                              .values(quantity=Batch.quantity - n).execution_options(synchronize_session=False))

@@ -100,7 +100,7 @@ def generate_shifts(station: Station, today: dt.date, weeks: int = 4) -> int:
     last = today + dt.timedelta(weeks=weeks)
     have = set(db.session.execute(
         select(Shift.starts_at, Shift.role).where(Shift.station_id == station.id, Shift.day >= today, Shift.day <= last)
-    ).tuples())
+    ))
     made = 0
     day = today
     while day <= last:

@@ -56,7 +56,7 @@ def hours():
 
 def _community_names(ids):
     ids = [i for i in ids if i]
-    return dict(db.session.execute(select(GridNode.id, GridNode.name).where(GridNode.id.in_(ids))).tuples().all()) if ids else {}
+    return dict(db.session.execute(select(GridNode.id, GridNode.name).where(GridNode.id.in_(ids))).all()) if ids else {}
 
 
 @bp.route("/medicine")
