@@ -156,13 +156,11 @@ def sign_up(shift: Shift, member: User, *, waitlist: bool = True, assigned_by: U
                     assigned_by_id=assigned_by.id if assigned_by else None)
     db.session.add(signup)
     try:
-        with db.session.begin_nested():
-            db.session.flush()
+        db.session.flush()
     except IntegrityError:
-        # The same member at the same instant in another request: give the slot back.
-        if took:
-            db.session.execute(update(Shift).where(Shift.id == shift.id).values(taken=Shift.taken - 1)
-                               .execution_options(synchronize_session=False))
+        # The same member at the same instant in another request: the whole
+        # transaction (the slot taken above included) is undone.
+        db.session.rollback()
         raise StationsError(_("You are already on this shift."), "member_id") from None
     db.session.expire(shift, ["taken"])
     record("stations.signup" if took else "stations.waitlist", shift.station,
@@ -257,9 +255,9 @@ def decide_swap(swap: Swap, approve: bool, by: User) -> None:
             raise StationsError(_("This shift is over."))
         signup.member_id = swap.to_member_id
         try:
-            with db.session.begin_nested():
-                db.session.flush()
+            db.session.flush()
         except IntegrityError:
+            db.session.rollback()
             raise StationsError(_("That member is already on this shift.")) from None
     record("stations.swap", swap.signup.shift.station, summary=f"{swap.from_member.display_name} → "
            f"{swap.to_member.display_name} {'approved' if approve else 'refused'}",

@@ -12,9 +12,8 @@ from core.modules import set_enabled
 from core.plugins import service_records
 from plugins.stations import queries as q
 from plugins.stations.models import Batch, Move, Shift, Signup
-from plugins.stations.services import ShiftFull, StationsError
+from plugins.stations.services import ShiftFull, StationsError, modes
 from plugins.stations.services import medicine as med
-from plugins.stations.services import modes
 from plugins.stations.services import shifts as svc
 from plugins.stations.services import stations as station_svc
 

@@ -12,7 +12,18 @@ from openpyxl import load_workbook
 from core import clock
 from core.extensions import db
 from core.modules import set_enabled
-from plugins.stations.models import BranchMember, Claim, Incident, Move, Opinion, Rota, Shift, Signup, Station, Swap
+from plugins.stations.models import (
+    BranchMember,
+    Claim,
+    Incident,
+    Move,
+    Opinion,
+    Rota,
+    Shift,
+    Signup,
+    Station,
+    Swap,
+)
 from plugins.stations.services import medicine as med
 from plugins.stations.services import modes
 from plugins.stations.services import shifts as svc
