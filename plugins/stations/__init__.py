@@ -13,7 +13,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 
 from core.hookspecs import hookimpl
-from core.plugins import Action, Asset, Export, Module, NavItem, Panel, Widget
+from core.plugins import Action, Asset, Export, Module, NavItem, NotificationKind, Panel, Periodic, Widget
 
 HERE = Path(__file__).parent
 ADMINS = ("district_admin", "community_admin")
@@ -89,6 +89,24 @@ def wangge_exports():
 def wangge_assets():
     return [Asset("stations.static", "stations/stations.css"),
             Asset("stations.static", "stations/stations.js", kind="js")]
+
+
+@hookimpl
+def wangge_periodic_tasks():
+    from .tasks import generate_ahead, warn_expiring
+
+    return [
+        Periodic("stations.generate", generate_ahead, schedule={"hour": "2", "minute": "10"}),
+        Periodic("stations.expiring", warn_expiring, schedule={"hour": "8", "minute": "0"}),
+    ]
+
+
+@hookimpl
+def wangge_notification_kinds():
+    return [
+        NotificationKind("stations.promoted", _l("Pioneer stations: I was moved up from a shift's waitlist")),
+        NotificationKind("stations.expiring", _l("Pioneer stations: medicine in a box I run expires soon")),
+    ]
 
 
 @hookimpl

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from core.audit import record
+from core.i18n import N_
 from core.extensions import db
 from core.models import User, utcnow
 
@@ -155,3 +156,22 @@ def expiring_batches(station: Station, today: dt.date, days: int = WARN_DAYS) ->
         select(Batch).where(Batch.station_id == station.id, Batch.removed_at.is_(None), Batch.quantity > 0,
                             Batch.expiry <= today + dt.timedelta(days=days)).order_by(Batch.expiry, Batch.id)
     ).all()
+
+
+EXPIRING = N_("%(station)s: %(name)s (%(n)s left) expires on %(expiry)s.")
+EXPIRED = N_("%(station)s: %(name)s (%(n)s left) expired on %(expiry)s; remove it from the box.")
+
+
+def notify_expiring(station: Station, batches: list[Batch], today: dt.date) -> int:
+    """Tell the station's organisers (community admins and grid workers over
+    its grid) about each expiring batch, once per batch and expiry date."""
+    from core.notify import notify
+
+    sent = 0
+    for b in batches:
+        params = {"station": station.name, "name": b.name, "n": b.quantity, "expiry": b.expiry.isoformat()}
+        sent += notify("stations.expiring", EXPIRED if b.expiry < today else EXPIRING, params,
+                       role=("community_admin", "grid_worker"), node=station.node_id,
+                       link=("stations.medicine", {"station_id": station.id}), about=station,
+                       key=f"expiring:{b.id}:{b.expiry.isoformat()}:{'past' if b.expiry < today else 'soon'}")
+    return sent

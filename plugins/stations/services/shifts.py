@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core import clock
 from core.audit import record
+from core.i18n import N_
 from core.extensions import db
 from core.models import User, utcnow
 
@@ -215,7 +216,19 @@ def promote_waiting(shift: Shift) -> Signup | None:
         return None
     db.session.expire(first)
     db.session.expire(shift, ["taken"])
+    _tell_promoted(first, shift)
     return first
+
+
+PROMOTED = N_("You were moved up from the waitlist: on duty at %(station)s on %(day)s at %(time)s.")
+
+
+def _tell_promoted(signup: Signup, shift: Shift) -> None:
+    from core.notify import notify
+
+    notify("stations.promoted", PROMOTED,
+           {"station": shift.station.name, "day": shift.day.isoformat(), "time": f"{clock.local(shift.starts_at):%H:%M}"},
+           users=[signup.member_id], link=("stations.my", {}), about=shift.station, key=f"promoted:{signup.id}")
 
 
 def waitlist_position(signup: Signup) -> int:

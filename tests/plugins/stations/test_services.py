@@ -256,3 +256,28 @@ def test_station_rules_and_claims(app, world):
     db.session.commit()
     assert world.station.current_claim.organisation_id == world.power.id
     assert sum(1 for c in world.station.claims if c.end_date is None) == 1
+
+
+def test_the_promoted_member_and_the_organisers_are_told(app, world):
+    from core.notify import Notification
+    from plugins.stations.tasks import generate_ahead, warn_expiring
+
+    sh = future_shift(world.station, needed=1)
+    first = svc.sign_up(sh, world.members[0])
+    svc.sign_up(sh, world.members[1])
+    db.session.commit()
+    svc.drop(first)
+    db.session.commit()
+    notes = db.session.scalars(db.select(Notification).where(Notification.kind == "stations.promoted")).all()
+    assert [n.user_id for n in notes] == [world.members[1].id]
+    today = clock.today()
+    med.add_batch(world.station, name="布洛芬", quantity=3, expiry=today + dt.timedelta(days=10), today=today)
+    db.session.commit()
+    c1 = world.tree.communities[0].id
+    assert warn_expiring(c1) == 2  # the community admin and the grid worker of the station's estate
+    assert warn_expiring(c1) == 0  # once per batch
+    who = set(db.session.scalars(db.select(Notification.user_id).where(Notification.kind == "stations.expiring")))
+    assert who == {world.community.id, world.worker.id}
+    svc.add_rota(world.station, 5, dt.time(9), dt.time(12))
+    db.session.commit()
+    assert generate_ahead(c1) >= 4 and generate_ahead(c1) == 0
