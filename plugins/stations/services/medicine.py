@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from core.audit import record
-from core.i18n import N_
 from core.extensions import db
+from core.i18n import N_
 from core.models import User, utcnow
 
 from ..models import Batch, Move, Station

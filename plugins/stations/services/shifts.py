@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 
 from core import clock
 from core.audit import record
-from core.i18n import N_
 from core.extensions import db
+from core.i18n import N_
 from core.models import User, utcnow
 
 from ..models import OUTCOMES, Rota, Shift, Signup, Station, Swap
