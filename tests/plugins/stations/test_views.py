@@ -80,8 +80,14 @@ def test_another_communitys_staff_and_members_get_404_on_every_object_url(app, c
 def test_the_organiser_pages_answer_and_the_member_cannot_run_a_station(app, client, login, world):
     gets, _posts = _objects(world)
     login("comm1")
-    for url in gets[:-1]:
+    for url in gets[:-1] + ["/stations/", "/stations/coverage", "/stations/hours", "/stations/medicine",
+                            "/stations/department", "/stations/new", "/stations/import", "/stations/widget"]:
         assert client.get(url).status_code == 200, url
+        assert client.get(url, headers=HX).status_code == 200, url  # every page also answers as a fragment
+    login("pm0")
+    for url in ("/stations/my", "/stations/my/records", "/stations/widget/mine", gets[-1]):
+        assert client.get(url).status_code == 200, url
+        assert client.get(url, headers=HX).status_code == 200, url
     login("pm0")
     st = world.station.id
     assert client.get(f"/stations/{st}").status_code == 200
