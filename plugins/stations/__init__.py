@@ -49,7 +49,7 @@ def wangge_permissions():
         Action("stations.signup", _l("Sign up for duty shifts at stations"), ("member",)),
         Action("stations.organise", _l("Run a station: rota, check-ins, medicine box, modes"), ORGANISERS),
         Action("stations.manage", _l("Create and edit stations and their claims"), ADMINS),
-        Action("stations.claimed", _l("See the stations one's department claims"), ("handler", *ADMINS)),
+        Action("stations.claimed", _l("See the stations one's department claims"), ("handler",)),
         Action("stations.export", _l("Export station lists and figures to Excel"), ADMINS),
     ]
 

@@ -38,7 +38,7 @@ def _int_or_none(value):
 
 class StationForm(VersionedFormMixin, FlaskForm):
     node_id = SelectField(_l("Placed on"), coerce=_int_or_none, validate_choice=False)
-    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give the station a name.")), Length(max=120)])
+    name = StringField(_l("Station name"), validators=[DataRequired(message=_l("Give the station a name.")), Length(max=120)])
     kind = SelectField(_l("Kind of room"), choices=KIND_CHOICES)
     address = StringField(_l("Address"), validators=[Optional(), Length(max=255)])
     opening_hours = StringField(_l("Opening hours"), validators=[Optional(), Length(max=120)])

@@ -76,7 +76,7 @@ def test_member_signs_up_checks_in_by_qr_and_sees_the_hours(live_server, browser
         # 4. The member's hours appear in their records.
         phone.goto(f"{base}/stations/my/records")
         expect(phone.locator(".records-total")).to_contain_text("2.0")
-        expect(phone.locator("table")).to_contain_text("marked worked by 社区书记")
+        expect(phone.locator("table")).to_contain_text("由社区书记标记已值班")
         assert phone.console_errors == [] and desk.console_errors == []
     finally:
         clock.unfreeze()

@@ -218,8 +218,12 @@ def qr(station_id):
 # --- Department, panel, widget -------------------------------------------------------------
 
 @bp.route("/department")
-@requires("stations.claimed")
+@requires(None)
 def department():
+    """A contact department's stations: its handlers see their own; station
+    managers (community, district) choose a department."""
+    if not (can("stations.claimed") or can("stations.manage")):
+        abort(403)
     org_id = current_user.organisation_id
     orgs = []
     if can("stations.manage"):

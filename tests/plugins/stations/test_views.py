@@ -153,7 +153,7 @@ def test_qr_check_in_then_marked_worked_then_hours_in_my_records(app, client, lo
     assert client.post(f"/stations/signups/{su.id}/mark", data={"outcome": "worked"}).status_code == 302
     login("pm0")
     page = client.get("/stations/my/records").get_data(as_text=True)
-    assert "marked worked by comm1" in page and f"{sh.hours}" in page
+    assert "由comm1标记已值班" in page and f"{sh.hours}" in page
 
 
 def test_bad_input_stays_in_the_form_and_saves_nothing(app, client, login, world):
