@@ -78,8 +78,8 @@ def test_main_pages_do_not_grow_with_their_rows(app, client, login, world):
             med.take(b, "give", 1, today=clock.today(), resident_name=f"居民{i}", resident_phone=f"139{k:04d}{i:04d}")
         db.session.commit()
 
-    urls = ["/stations/", "/stations/coverage", "/stations/hours", "/stations/medicine", "/stations/department?org=%d"
-            % world.housing.id, "/stations/my", f"/stations/{world.station.id}/medicine"]
+    urls = ["/stations/", "/stations/coverage", "/stations/hours", "/stations/medicine", f"/stations/department?org={world.housing.id}",
+            "/stations/my", f"/stations/{world.station.id}/medicine"]
     grow(2)
     login("comm1")
     small = {u: _statements(client, u) for u in urls if u != "/stations/my"}
