@@ -242,7 +242,7 @@ class Swap(db.Model):
     to_member: Mapped[User] = relationship(foreign_keys=[to_member_id], lazy="joined")
 
 
-@anchored("stations", via="station", url_args=("opinion_id",))
+@anchored("stations", via="station", url_args=())
 class Opinion(db.Model):
     """A resident's opinion taken at a station in opinion-post mode."""
 
