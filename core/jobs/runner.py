@@ -16,6 +16,7 @@ import time
 
 from flask import current_app
 from flask_babel import force_locale
+from flask_login import login_user
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
@@ -157,7 +158,12 @@ def run_job(job_id: int) -> str:
     locale = (user.locale if user is not None and user.locale else None) or current_app.config["BABEL_DEFAULT_LOCALE"]
     db.session.rollback()  # the task starts with a fresh transaction
     error, params = None, None
-    with force_locale(locale):
+    # The task acts as its starter: core.access, core.security and url_for
+    # work in it as in the view that started it (a request of its own).
+    # (No client address: the audit log must not record one it never saw.)
+    with current_app.test_request_context(f"/jobs/{job_id}", environ_base={"REMOTE_ADDR": ""}), force_locale(locale):
+        if user is not None:
+            login_user(user)
         try:
             if task is None:
                 raise JobFailed(N_("This kind of job (%(task)s) is no longer installed."), task=handle.task)

@@ -213,3 +213,24 @@ def test_start_refuses_an_unknown_task_and_params_that_are_not_json(bench):
     with pytest.raises(TypeError):
         jobs.start("workbench.count", params={"when": dt.date(2026, 3, 1)})
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_a_task_acts_as_its_starter(fake_app):
+    from flask import url_for
+    from flask_login import current_user
+
+    from core import security
+    from core.audit import record
+    from core.models import AuditLog
+
+    def whoami(job):
+        record("workbench.seen", summary="from a job")
+        return {"user": current_user.id, "paths": security.scope_paths(), "url": url_for("jobs.index")}
+
+    fake_app(module_plugin("whoami", wangge_tasks=lambda: [Task("whoami.run", whoami, "Who am I")]))
+    t = factories.build_tree()
+    me = factories.make_user("me", "grid_worker", t.estates[0])
+    job = jobs.start("whoami.run", user_id=me.id)
+    assert job.result == {"user": me.id, "paths": [t.estates[0].path], "url": "/jobs/"}
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "workbench.seen"))
+    assert (entry.user_id, entry.ip) == (me.id, None)
