@@ -5,6 +5,7 @@ retry, the result file, a consumer that died."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from sqlalchemy import func, select
@@ -101,6 +102,8 @@ def test_a_job_started_from_a_request_belongs_to_the_signed_in_user(bench):
 
 def test_a_crashing_task_leaves_nothing_half_written_and_tells_no_traceback(bench, caplog):
     app, t, me, other, client = bench
+    # Alembic's fileConfig (a migration test earlier in the run) disables existing loggers.
+    logging.getLogger("wangge.jobs").disabled = False
     job = jobs.start("workbench.crash", user_id=me.id)
     assert job.state == "failed"
     assert db.session.scalar(select(func.count()).select_from(Organisation).where(Organisation.name == "半途")) == 0
