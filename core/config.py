@@ -6,7 +6,9 @@ import json
 ENV_NAME = "development"  # "production" refuses a default secret key
 SECRET_KEY = None  # generated into instance/secret_key on first run
 SQLALCHEMY_DATABASE_URI = None  # instance/wangge.sqlite unless DATABASE_URL is set
-SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+# pool_pre_ping: a connection that the database dropped (a restart, a killed
+# backend, a failover) is noticed and replaced before a request uses it.
+SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 LOAD_ENTRY_POINTS = True  # third-party plugins from the `wangge.plugins` entry points
 PLUGINS = None  # built-in plugins to load: None for all, or a list such as ["affairs"]
 TIMEZONE = "Asia/Shanghai"
