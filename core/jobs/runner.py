@@ -17,7 +17,7 @@ import time
 from flask import current_app
 from flask_babel import force_locale
 from flask_login import login_user
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from .. import clock
@@ -181,14 +181,28 @@ def run_job(job_id: int) -> str:
 
 
 def _finish(handle: JobHandle, error: str | None, params: dict | None) -> str:
+    if error is not None:
+        db.session.rollback()  # nothing half-written
+    try:
+        return _write_outcome(handle, error, params)
+    except Exception:
+        # The task's own writes failed at commit (a constraint, a lost
+        # connection): the job fails, nothing of it is kept.
+        log.exception("job %s (%s): the outcome could not be committed", handle.id, handle.task)
+        db.session.rollback()
+        if error is not None:
+            raise
+        handle.result = {k: v for k, v in handle.result.items() if k in ("file", "filename")}
+        return _write_outcome(handle, PROGRAM_ERROR, {})
+
+
+def _write_outcome(handle: JobHandle, error: str | None, params: dict | None) -> str:
     now = clock.utcnow()
     values = {**handle._pending, "finished_at": now, "heartbeat_at": now, "result": handle.result or None}
     if error is None:
         values.update(state="done")
-        if values.get("total") is not None:
-            values["done"] = values["total"]
+        values["done"] = values.get("total") or func.coalesce(JOB_TABLE.c.total, values.get("done", JOB_TABLE.c.done))
     else:
-        db.session.rollback()  # nothing half-written
         values.update(state="failed", error=error, error_params=params)
     stmt = (
         update(JOB_TABLE)

@@ -237,3 +237,23 @@ def test_a_task_acts_as_its_starter(fake_app):
     assert job.result == {"user": me.id, "paths": [t.estates[0].path], "url": "/jobs/"}
     entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "workbench.seen"))
     assert (entry.user_id, entry.ip) == (me.id, None)
+
+
+def test_a_task_whose_writes_fail_at_commit_fails_cleanly(fake_app):
+    def clash(job):
+        # Two departments of one name: refused by the unique key only when committed.
+        db.session.add(Organisation(name="重名", kind="department"))
+        db.session.add(Organisation(name="重名", kind="department"))
+
+    fake_app(module_plugin("clash", wangge_tasks=lambda: [Task("clash.run", clash, "Clash")]))
+    t = factories.build_tree()
+    me = factories.make_user("me", "grid_worker", t.estates[0])
+    job = jobs.start("clash.run", user_id=me.id)
+    assert job.state == "failed" and "error in the program" in job.error
+    assert db.session.scalar(select(func.count()).select_from(Organisation).where(Organisation.name == "重名")) == 0
+
+
+def test_done_counts_up_to_the_total_even_when_the_last_progress_was_written_earlier(bench):
+    app, t, me, other, client = bench
+    job = jobs.start("workbench.count", params={"n": 1}, user_id=me.id)
+    assert (job.done, job.total) == (1, 1)
