@@ -257,3 +257,22 @@ def test_done_counts_up_to_the_total_even_when_the_last_progress_was_written_ear
     app, t, me, other, client = bench
     job = jobs.start("workbench.count", params={"n": 1}, user_id=me.id)
     assert (job.done, job.total) == (1, 1)
+
+
+def test_files_of_old_jobs_are_deleted_and_their_rows_kept(bench):
+    from core.jobs import run_periodic
+    from core.uploads import upload_root
+
+    app, t, me, other, client = bench
+    with clock.frozen("2026-01-01 08:00"):
+        old = jobs.start("workbench.file", user_id=me.id)
+    recent = jobs.start("workbench.file", user_id=me.id)
+    old_file = upload_root() / old.result["file"]
+    assert old_file.exists()
+    with clock.frozen("2026-03-01 08:00"):
+        run_periodic("core.clean_job_files", clock.utcnow())
+    db.session.expire_all()
+    assert not old_file.exists() and (upload_root() / db.session.get(Job, recent.id).result["file"]).exists()
+    assert db.session.get(Job, old.id).result == {"rows": 1}
+    assert client.get(f"/jobs/{old.id}/file").status_code == 404
+    assert client.get(f"/jobs/{old.id}").status_code == 200
