@@ -186,3 +186,19 @@ def test_the_leave_reminder_skips_a_leave_that_ended(app, tree, posts):
     a, b = posts
     run_day("2026-03-05 23:00")
     assert count(user_id=b.id) == 0
+
+
+def test_a_leave_entered_on_its_first_day_tells_the_b_post_at_once(app, tree, client, login):
+    a = make_user("wa", "grid_worker", tree.estates[0], display_name="王甲")
+    b = make_user("wb", "grid_worker", tree.estates[1], display_name="李乙")
+    assign_post(tree.estates[0], a, b)
+    make_user("cadmin", "community_admin", tree.communities[0])
+    login("cadmin")
+    today = clock.today().isoformat()
+    resp = client.post(f"/grid/node/{tree.communities[0].id}/leave",
+                       data={"user_id": a.id, "start_date": today, "end_date": today, "reason": "病假"})
+    assert resp.status_code == 302
+    assert [n.message for n in db.session.scalars(select(Notification).where(Notification.user_id == b.id))] == [
+        LEAVE_STARTS, LEAVE_ENDS]
+    run_periodic("core.leave_cover")  # the morning run: nothing twice
+    assert count(user_id=b.id) == 2
