@@ -119,6 +119,21 @@ class JobHandle:
         return stored
 
 
+    def save_xlsx(self, filename: str, headers, rows, title: str = "Sheet1", total: int | None = None) -> str:
+        """Write rows to an .xlsx result file (core.excel's cell rules),
+        reporting progress every 1,000 rows; returns its stored name. For
+        exports too big for a request: the user downloads it from the job."""
+        from ..excel import workbook_bytes
+
+        def counted():
+            for n, row in enumerate(rows, 1):
+                if n % 1000 == 0:
+                    self.progress(n, total)
+                yield row
+
+        return self.save_file(workbook_bytes(headers, counted(), title), filename)
+
+
 def _session_holds_sqlite_write_lock() -> bool:
     session = db.session()
     if db.engine.dialect.name != "sqlite" or not session.in_transaction():

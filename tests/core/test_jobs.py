@@ -276,3 +276,22 @@ def test_files_of_old_jobs_are_deleted_and_their_rows_kept(bench):
     assert db.session.get(Job, old.id).result == {"rows": 1}
     assert client.get(f"/jobs/{old.id}/file").status_code == 404
     assert client.get(f"/jobs/{old.id}").status_code == 200
+
+
+def test_an_export_task_writes_an_xlsx_result_with_progress(fake_app):
+    import io
+
+    from openpyxl import load_workbook
+
+    def export(job, n):
+        job.save_xlsx("big.xlsx", ["#", "名称"], ([i, f"=x{i}"] for i in range(n)), title="big", total=n)
+        return {"rows": n}
+
+    app = fake_app(module_plugin("exporter", wangge_tasks=lambda: [Task("exporter.big", export, "Big export")]))
+    t = factories.build_tree()
+    me = factories.make_user("me", "grid_worker", t.estates[0])
+    job = jobs.start("exporter.big", params={"n": 2500}, user_id=me.id)
+    assert (job.state, job.done, job.total, job.result["filename"]) == ("done", 2500, 2500, "big.xlsx")
+    data = sign_in(app.test_client(), "me").get(f"/jobs/{job.id}/file").data
+    rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+    assert len(rows) == 2501 and rows[1] == (0, "'=x0")  # formulas neutralised as in every export
