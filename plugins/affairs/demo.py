@@ -14,6 +14,7 @@ from collections import defaultdict
 from sqlalchemy import func, insert, select, update
 from stdnum.cn import ric
 
+from core import clock
 from core.extensions import db
 from core.models import GridNode, GridPost, Leave, User
 
@@ -122,7 +123,7 @@ def build_demo(scale, rng, report):
     """Streams: per community, its houses, households, residents, special groups
     and visits are generated, bulk-inserted and committed before the next one;
     nothing of a finished community stays in memory (issue 3)."""
-    today = dt.date.today()
+    today = clock.today()
     build_task_list(rng, report)
     groups = {g.code: g.id for g in ensure_group_types()}
     zones = db.session.execute(
@@ -141,7 +142,7 @@ def build_demo(scale, rng, report):
         return
     db.session.commit()
 
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = clock.utcnow()
     by_community: dict = defaultdict(list)
     for zid, path, cid in zones:
         by_community[cid].append((zid, path))

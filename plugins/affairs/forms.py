@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -17,6 +15,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from core import clock
 
 from .models import (
     EMPLOYMENT,
@@ -71,13 +71,13 @@ class HouseholdForm(FlaskForm):
 
 class TagForm(FlaskForm):
     group_type_id = SelectField(_l("Special group"), coerce=int, choices=[])
-    start_date = DateField(_l("From"), default=dt.date.today, validators=[DataRequired()])
+    start_date = DateField(_l("From"), default=clock.today, validators=[DataRequired()])
     end_date = DateField(_l("Until"), validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
 
 
 class EndTagForm(FlaskForm):
-    end_date = DateField(_l("Ended on"), default=dt.date.today, validators=[DataRequired()])
+    end_date = DateField(_l("Ended on"), default=clock.today, validators=[DataRequired()])
     notes = StringField(_l("Why"), validators=[Optional(), Length(max=500)])
 
 
@@ -86,7 +86,7 @@ class VisitForm(FlaskForm):
     kind = RadioField(_l("How"), choices=choices(VISIT_KINDS), default="home")
     finding = RadioField(_l("Finding"), choices=choices(FINDINGS), default="none")
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
-    visit_date = DateField(_l("Date"), default=dt.date.today, validators=[DataRequired()])
+    visit_date = DateField(_l("Date"), default=clock.today, validators=[DataRequired()])
 
 
 class SquadMemberForm(FlaskForm):
