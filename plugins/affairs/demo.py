@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from stdnum.cn import ric
 
 from core import clock
@@ -30,7 +30,13 @@ from .models import (
     SquadReport,
     Visit,
 )
-from .services import ensure_group_types, iso_week_of, recompute_totals, refresh_statistics
+from .services import (
+    bulk_update_by_id,
+    ensure_group_types,
+    iso_week_of,
+    recompute_totals,
+    refresh_statistics,
+)
 
 AREA = "340221"
 # Wuhu County (340221) became Wanzhi District in 2020 with the code 340210:
@@ -383,7 +389,8 @@ class _VisitPlan:
         for part in _chunks(rows):
             db.session.execute(insert(Visit.__table__), part)
         if last:
-            db.session.execute(update(Resident), [{"id": rid, "last_visit_date": d} for rid, d in last.items()])
+            bulk_update_by_id(Resident, [{"id": rid, "last_visit_date": d} for rid, d in last.items()],
+                              bump_version=False)
         return len(rows)
 
 

@@ -1,4 +1,7 @@
-"""Forms of grid affairs (Flask-WTF). The rules themselves live in services.py."""
+"""Forms of grid affairs (Flask-WTF). The rules themselves live in services/.
+
+The resident and house edit forms carry an edit token (core.forms): a save
+drawn from an older version of the record is refused, naming what changed."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core import clock
+from core.forms import VersionedFormMixin
 
 from .models import (
     EMPLOYMENT,
@@ -29,14 +33,14 @@ from .models import (
     SQUAD_ROLES,
     VISIT_KINDS,
 )
-from .services import LABELS
+from .services.common import LABELS
 
 
 def choices(codes):
     return [(c, LABELS.get(c, c)) for c in codes]
 
 
-class HouseForm(FlaskForm):
+class HouseForm(VersionedFormMixin, FlaskForm):
     building = StringField(_l("Building (grid code)"), validators=[DataRequired(), Length(max=40)],
                            render_kw={"list": "house-nodes", "autocomplete": "off"})
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=20)])
@@ -48,7 +52,7 @@ class HouseForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
 
 
-class ResidentForm(FlaskForm):
+class ResidentForm(VersionedFormMixin, FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
     id_number = StringField(_l("ID-card number"), validators=[DataRequired(), Length(max=24)],
                             render_kw={"autocomplete": "off", "inputmode": "text"})

@@ -16,6 +16,7 @@ from .common import (  # noqa: F401
     IdInfo,
     age_on,
     check_phone,
+    flush,
     group_name,
     label,
     parse_bool,
@@ -24,25 +25,32 @@ from .common import (  # noqa: F401
 from .groups import (  # noqa: F401
     DEFAULT_INTERVALS,
     active_tag_condition,
+    add_group_type,
     add_tag,
     end_tag,
     ensure_group_types,
+    set_visit_intervals,
+)
+from .import_run import (  # noqa: F401
+    STAT_TABLES,
+    InlineJob,
+    refresh_statistics,
+    run_import,
+    upload_path,
 )
 from .imports import (  # noqa: F401
     ENUMS,
     HOUSE_COLUMNS,
     RESIDENT_COLUMNS,
-    STAT_TABLES,
+    bulk_update_by_id,
     columns_for,
     enum_lookup,
     example_row,
     headers,
-    refresh_statistics,
-    run_import,
-    start_import_thread,
 )
 from .quota import (  # noqa: F401
     WorkerWeek,
+    communities_on,
     community_quotas,
     compliance,
     compliance_by_community,
@@ -51,10 +59,16 @@ from .quota import (  # noqa: F401
     works_under,
 )
 from .residents import (  # noqa: F401
+    add_household,
     house_node_or_error,
     remove_resident,
     save_house,
     save_resident,
+)
+from .squads import (  # noqa: F401
+    add_member,
+    add_report,
+    remove_member,
 )
 from .tasks import (  # noqa: F401
     ITEM_COLUMNS,
@@ -64,6 +78,7 @@ from .tasks import (  # noqa: F401
     current_period,
     import_items,
     item_rows,
+    set_task_status,
 )
 from .totals import (  # noqa: F401
     bump_totals,
@@ -80,7 +95,6 @@ from .visits import (  # noqa: F401
     previous_weeks,
     record_visit,
     set_weekly_quota,
-    visits_this_week,
     week_bounds,
     weekly_quota,
 )

@@ -10,22 +10,32 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 from stdnum import exceptions as stdnum_exc
 from stdnum.cn import ric
 
 from core import clock
+from core.extensions import db
+from core.forms import DUPLICATE_MESSAGE, DomainError, DuplicateError
 
 from ..models import (
     GroupType,
 )
 
 
-class AffairsError(ValueError):
-    """A change the rules refuse; str() is the user's message, `field` where it belongs."""
+class AffairsError(DomainError):
+    """A change the rules of grid affairs refuse; str() is the user's message,
+    `field` the form field it belongs to (core.forms.show_error puts it there)."""
 
-    def __init__(self, message, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+
+def flush(duplicate_field: str | None = None, message=None) -> None:
+    """Flush; a unique key taken by a concurrent request (the same resident
+    created twice at once) becomes a DuplicateError on `duplicate_field`, not a 500."""
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise DuplicateError(message or DUPLICATE_MESSAGE, duplicate_field) from exc
 
 
 # --- Labels -----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
@@ -75,3 +76,28 @@ def end_tag(tag: GroupTag, end: dt.date, user_id: int | None, notes: str | None 
     return tag
 
 
+def add_group_type(name: str, visit_interval_days: int | None) -> GroupType:
+    """A special group of the district's own (the five built-ins exist always)."""
+    name = (name or "").strip()
+    if not name:
+        raise AffairsError(_("Enter the name of the group."), "name")
+    group = GroupType(code="custom_" + uuid.uuid4().hex[:8], name=name, builtin=False,
+                      visit_interval_days=visit_interval_days)
+    db.session.add(group)
+    db.session.flush()
+    return group
+
+
+def set_visit_intervals(raw_by_id: dict[int, str]) -> None:
+    """Each group's visit interval in days (1-365; empty: no visits wanted)."""
+    for group_id, raw in raw_by_id.items():
+        group = db.session.get(GroupType, group_id)
+        raw = str(raw or "").strip()
+        if group is None:
+            continue
+        if raw == "":
+            group.visit_interval_days = None
+        elif raw.isdigit() and 1 <= int(raw) <= 365:
+            group.visit_interval_days = int(raw)
+        else:
+            raise AffairsError(_("A visit interval is a number of days from 1 to 365."), f"interval-{group_id}")

@@ -3,18 +3,15 @@ the ID-card number (residents) or building, unit and room (houses)."""
 
 from __future__ import annotations
 
-import json
-import os
-
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, bindparam, insert, select
 from stdnum.cn import ric
 
-from core import clock
+from core import access, clock
 from core.extensions import db
-from core.models import GridNode, User
+from core.models import GridNode
 
 from ..models import (
     EMPLOYMENT,
@@ -27,7 +24,7 @@ from ..models import (
     Resident,
 )
 from .common import LABELS, AffairsError, check_phone, label, parse_bool, parse_id_number
-from .totals import paths_condition, recompute_totals
+from .totals import paths_condition
 
 # --- Excel import of residents and houses ------------------------------------------------------
 
@@ -114,7 +111,8 @@ class _Importer:
         self.col_label = dict(zip(self.keys, headers(self.kind, job.locale), strict=True))
         # code -> (node id, path) of every building and zone in scope.
         self.nodes: dict[str, int] = {}
-        cond = paths_condition(GridNode.path, scope)
+        # Buildings and zones in the importer's grids, in communities where the module is on.
+        cond = and_(paths_condition(GridNode.path, scope), access.module_condition("affairs", GridNode.community_id))
         for nid, code in db.session.execute(
             select(GridNode.id, GridNode.code).where(GridNode.level.in_(("building", "zone")), cond)
         ):
@@ -271,7 +269,7 @@ class _Importer:
             else:
                 self.unchanged += 1
         if updates:
-            db.session.execute(update(House), updates)
+            bulk_update_by_id(House, updates)
             self.updated += len(updates)
 
     FIELDS = ("name", "phone", "house_id", "node_id", "residence", "party_member", "social_security", "employment")
@@ -303,203 +301,20 @@ class _Importer:
             db.session.execute(insert(Resident), inserts)
             self.created += len(inserts)
         if updates:
-            db.session.execute(update(Resident), updates)
+            bulk_update_by_id(Resident, updates)
             self.updated += len(updates)
 
 
-def _open_rows(path: str, kind: str, locale: str):
-    """(estimated row count, iterator of (row number, {key: value})). ImportFileError on a bad file."""
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    from core.excel import ImportFileError
-
-    with open(path, "rb") as f:
-        head = f.read(4)
-    if not head:
-        raise ImportFileError(_("The file is empty."))
-    if not zipfile.is_zipfile(path):
-        raise ImportFileError(_("This is not an Excel .xlsx file."))
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook
-        raise ImportFileError(_("This is not an Excel .xlsx file.")) from exc
-    ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
-    header = next(it, None)
-    if header is None:
-        wb.close()
-        raise ImportFileError(_("The file is empty."))
-    names = [str(h).strip() if h is not None else "" for h in header]
-    while names and names[-1] == "":
-        names.pop()
-    keys = [k for k, _x in columns_for(kind)]
-    index = None
-    for loc in (locale, "zh_CN", "en"):
-        hdr = headers(kind, loc)
-        if sorted(names) == sorted(hdr):
-            index = [keys[hdr.index(n)] for n in names]
-            break
-    if index is None:
-        wb.close()
-        raise ImportFileError(
-            _("The columns are wrong. Expected columns: %(cols)s.", cols=", ".join(headers(kind, locale)))
-        )
-    total = max(0, (ws.max_row or 1) - 1)
-
-    def gen():
-        try:
-            for rownum, values in enumerate(it, start=2):
-                if values is None or all(v is None or str(v).strip() == "" for v in values):
-                    continue
-                yield rownum, dict(zip(index, values, strict=False))
-        finally:
-            wb.close()
-
-    return total, gen()
-
-
-STAT_TABLES = ("affairs_house", "affairs_household", "affairs_resident", "affairs_group_tag", "affairs_visit")
-
-
-def refresh_statistics() -> None:
-    """ANALYZE the module's big tables after bulk loads, so that the query
-    planner starts "who is due in this grid" from the grid, not from every tag
-    (SQLite keeps no statistics until asked; PostgreSQL's autovacuum is lazy)."""
-    from sqlalchemy import text
-
-    for table in STAT_TABLES:
-        db.session.execute(text(f"ANALYZE {table}"))
-    db.session.execute(text("ANALYZE grid_node"))
-    db.session.commit()
-
-
-def _touch(job: ImportJob, processed: int):
-    job.processed_rows = processed
-    job.heartbeat_at = clock.utcnow()
-
-
-def run_import(job_id: int) -> ImportJob:
-    """Run an import job to its end, committing progress as it goes.
-
-    good_rows: applies each chunk's good rows as it reads them.
-    all_or_nothing: checks every row first; applies only when none failed."""
-    from core.audit import record
-    from core.excel import ImportFileError, error_report_bytes
-
-    job = db.session.get(ImportJob, job_id)
-    job.status, job.phase = "running", "checking"
-    _touch(job, 0)
-    db.session.commit()
-    with force_locale(job.locale):
-        try:
-            scope = json.loads(job.scope or "[]")
-            total, rows = _open_rows(job.stored_path, job.kind, job.locale)
-            job.total_rows = total
-            db.session.commit()
-            imp = _Importer(job, scope)
-            apply_now = job.mode == "good_rows"
-            if apply_now:
-                job.phase = "applying"
-            processed, chunk = 0, []
-            for rownum, row in rows:
-                values = imp.check(rownum, row)
-                processed += 1
-                if values is not None:
-                    values["_row"] = rownum
-                    chunk.append(values)
-                if processed % _Importer.CHUNK == 0:
-                    chunk = imp.screen(chunk)
-                    if apply_now:
-                        imp.apply(chunk)
-                    chunk = []
-                    _touch(job, processed)
-                    db.session.commit()
-            chunk = imp.screen(chunk)
-            if apply_now:
-                imp.apply(chunk)
-            if not apply_now and not imp.errors and processed:
-                # Every row is good: apply them all, reading the file again.
-                job.phase = "applying"
-                _touch(job, 0)
-                db.session.commit()
-                imp.seen.clear()
-                _t, rows = _open_rows(job.stored_path, job.kind, job.locale)
-                done, chunk = 0, []
-                for rownum, row in rows:
-                    values = imp.check(rownum, row)
-                    values["_row"] = rownum
-                    chunk.append(values)
-                    done += 1
-                    if len(chunk) >= _Importer.CHUNK:
-                        imp.apply(chunk)
-                        chunk = []
-                        _touch(job, done)
-                        db.session.commit()
-                imp.apply(chunk)
-            job.total_rows = processed
-            _touch(job, processed)
-            job.created_count, job.updated_count, job.unchanged_count = imp.created, imp.updated, imp.unchanged
-            job.error_count = len(imp.errors)
-            if imp.errors:
-                job.error_report = error_report_bytes(sorted(imp.errors, key=lambda e: e.row))
-            if not processed:
-                job.status, job.message = "failed", _("The file has no data rows.")
-            else:
-                job.status = "done"
-            user = db.session.get(User, job.user_id)
-            record(
-                "affairs.import",
-                object_type="affairs_import_job",
-                object_id=job.id,
-                summary=f"{job.kind} {job.mode} {job.filename}: +{imp.created} ~{imp.updated} ={imp.unchanged} !{len(imp.errors)}",
-                user=user,
-            )
-        except ImportFileError as exc:
-            db.session.rollback()
-            job = db.session.get(ImportJob, job_id)
-            job.status, job.message = "failed", str(exc)
-        except Exception as exc:  # noqa: BLE001 - the job must end, whatever failed
-            db.session.rollback()
-            job = db.session.get(ImportJob, job_id)
-            job.status = "failed"
-            job.message = _("The import stopped on an unexpected error: %(err)s", err=str(exc)[:300])
-        job.finished_at = clock.utcnow()
-        db.session.commit()
-    if job.created_count or job.updated_count or job.processed_rows:
-        # The rows went in by bulk statements: recompute the totals of the grids imported into.
-        try:
-            recompute_totals(json.loads(job.scope or "[]"))
-            db.session.commit()
-        except Exception:  # noqa: BLE001 - reported below by a wrong total only; never fails the job
-            db.session.rollback()
-    if job.status == "done" and (job.created_count or job.updated_count):
-        try:
-            refresh_statistics()
-        except Exception:  # noqa: BLE001 - statistics are an optimisation only
-            db.session.rollback()
-    # The upload holds personal data: keep it no longer than the job needs it.
-    try:
-        os.remove(job.stored_path)
-    except OSError:
-        pass
-    return job
-
-
-def start_import_thread(app, job_id: int):
-    """Run the job in a thread of this process; its state lives in the database."""
-    import threading
-
-    def target():
-        with app.app_context():
-            try:
-                run_import(job_id)
-            finally:
-                db.session.remove()
-
-    t = threading.Thread(target=target, name=f"affairs-import-{job_id}", daemon=True)
-    t.start()
-    return t
-
-
+def bulk_update_by_id(model, rows: list[dict], bump_version: bool = True) -> None:
+    """UPDATE many rows by id in one executemany (the rows' keys: "id" and the
+    columns to set). The edit version is bumped, so a form open on one of
+    them is refused rather than silently overwriting the import."""
+    if not rows:
+        return
+    table = model.__table__
+    keys = [k for k in rows[0] if k != "id"]
+    values = {k: bindparam(f"v_{k}") for k in keys}
+    if bump_version and "version" in table.c:
+        values["version"] = table.c.version + 1
+    stmt = table.update().where(table.c.id == bindparam("v_id")).values(**values)
+    db.session.execute(stmt, [{f"v_{k}": v for k, v in row.items()} for row in rows])

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
 
+from core import access
 from core.extensions import db
 from core.models import GridNode, GridPost, RoleGrant, User, subtree
 
@@ -88,7 +89,8 @@ def compliance_by_community(district_path: str, year: int, week: int, offset: in
     default, own = community_quotas()
     # The district's children, along ix_grid_node_parent_sort (not a scan of its subtree).
     comms_stmt = (
-        select(GridNode).where(GridNode.parent_id == _ancestor_ids(district_path)[-1], GridNode.level == "community")
+        select(GridNode).where(GridNode.parent_id == _ancestor_ids(district_path)[-1], GridNode.level == "community",
+                               access.module_condition("affairs", GridNode.id))
         .order_by(GridNode.sort_order, GridNode.id)
     )
     if limit is not None:
@@ -136,3 +138,10 @@ def worker_history(worker_id: int, weeks: list[tuple[int, int]]) -> dict[tuple[i
     return {k: have.get(k, 0) for k in weeks}
 
 
+def communities_on(district_id: int) -> int:
+    """How many of the district's communities have the module on (core.access)."""
+    return db.session.scalar(
+        select(func.count()).select_from(GridNode).where(
+            GridNode.parent_id == district_id, GridNode.level == "community",
+            access.module_condition("affairs", GridNode.id))
+    ) or 0

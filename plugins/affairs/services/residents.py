@@ -20,7 +20,7 @@ from ..models import (
     Resident,
     Visit,
 )
-from .common import AffairsError, check_phone, parse_id_number
+from .common import AffairsError, check_phone, flush, parse_id_number
 from .totals import (
     _diff,
     _house_people_keys,
@@ -70,7 +70,7 @@ def save_house(house: House | None, node: GridNode, unit: str, floor, room: str,
     house.node_id = node.id
     house.unit, house.floor, house.room = unit, floor, room
     house.use, house.occupancy, house.area_m2, house.notes = use, occupancy, area_m2, notes
-    db.session.flush()
+    flush("room", _("This building already has a house with this unit and room."))
     if moved:
         people = _house_people_keys(house.id)
         bump_totals(old_node, {k: -v for k, v in people.items()})
@@ -119,7 +119,7 @@ def save_resident(resident: Resident | None, *, house: House | None, name: str, 
     resident.social_security = social_security if social_security in SOCIAL_SECURITY else "unknown"
     resident.employment = employment if employment in EMPLOYMENT else "other"
     resident.notes = notes or None
-    db.session.flush()
+    flush("id_number", _("A resident with this ID-card number was registered a moment ago."))
     new = _resident_keys(resident.party_member, resident.residence, _open_groups(resident.id) if old else ())
     if old is None:
         bump_totals(resident.node_id, new)
@@ -144,3 +144,11 @@ def remove_resident(resident: Resident) -> None:
     db.session.flush()
 
 
+def add_household(house: House, head_name: str) -> Household:
+    head_name = (head_name or "").strip()
+    if not head_name:
+        raise AffairsError(_("Enter the name of the head of household."), "head_name")
+    household = Household(house_id=house.id, head_name=head_name)
+    db.session.add(household)
+    db.session.flush()
+    return household

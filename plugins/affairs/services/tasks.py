@@ -13,6 +13,7 @@ from core.extensions import db
 from core.models import GridNode
 
 from ..models import (
+    TASK_STATUSES,
     AffairCategory,
     AffairItem,
     AffairTask,
@@ -134,3 +135,10 @@ def import_items(rows) -> tuple[int, list]:
     return len(good), []
 
 
+def set_task_status(task: AffairTask, status: str, user_id: int | None) -> bool:
+    """Move a checklist item to a status; False (nothing changed) for an unknown one."""
+    if status not in TASK_STATUSES:
+        return False
+    task.status = status
+    task.updated_by_id = user_id
+    return True

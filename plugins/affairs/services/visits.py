@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 
 from core import clock
 from core.extensions import db
@@ -146,12 +146,5 @@ def hand_off_problem(app, visit: Visit, worker: User) -> str | None:
     if ref:
         visit.problem_ref = str(ref)[:40]
     return ref
-
-
-def visits_this_week(worker_id: int, day: dt.date) -> int:
-    y, w = iso_week_of(day)
-    return db.session.scalar(
-        select(func.count()).select_from(Visit).where(Visit.worker_id == worker_id, Visit.iso_year == y, Visit.iso_week == w)
-    ) or 0
 
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import uuid
-from pathlib import Path
 
-from flask import Response, abort, current_app, redirect, request, url_for
+from flask import Response, abort, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from core import clock
+from core import access, clock, uploads
 from core.excel import XLSX_MIME, template_bytes
 from core.extensions import db
 from core.security import requires, scope_paths
@@ -26,14 +24,10 @@ from ..forms import (
 from ..models import (
     ImportJob,
 )
+from ..queries import MODULE
+from ..tasks import start_import
 from . import bp
-
-
-def _upload_dir() -> Path:
-    base = current_app.config.get("UPLOAD_FOLDER") or str(Path(current_app.instance_path) / "uploads")
-    d = Path(base) / "affairs"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+from .common import audit
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -49,25 +43,27 @@ def import_start():
             form.file.errors = [_("This is not an Excel .xlsx file. Expected columns: %(cols)s.",
                                   cols=", ".join(S.headers(form.kind.data, str(get_locale()))))]
         else:
-            path = _upload_dir() / f"{uuid.uuid4().hex}.xlsx"
-            f.save(path)
-            job = ImportJob(kind=form.kind.data, mode=form.mode.data, filename=name[:255], stored_path=str(path),
-                            locale=str(get_locale()), scope=json.dumps(scope_paths("affairs.import")), user_id=current_user.id)
+            paths = scope_paths("affairs.import")
+            root = access.require_node(int(paths[0].strip("/").split("/")[-1]), "affairs.import", MODULE) if paths else None
+            stored = uploads.save_bytes(MODULE, f.read(), ".xlsx", "imports")
+            job = ImportJob(kind=form.kind.data, mode=form.mode.data, filename=name[:255], stored_path=stored,
+                            locale=str(get_locale()), scope=json.dumps(paths), user_id=current_user.id,
+                            node_id=root.id if root is not None else None)
             db.session.add(job)
             db.session.commit()
-            if current_app.config.get("AFFAIRS_IMPORT_INLINE", current_app.testing):
-                S.run_import(job.id)
-            else:
-                S.start_import_thread(current_app._get_current_object(), job.id)
+            start_import(job.id)
             return redirect(url_for("affairs.import_job", job_id=job.id))
-    recent = list(db.session.scalars(select(ImportJob).where(ImportJob.user_id == current_user.id).order_by(ImportJob.id.desc()).limit(5)))
+    recent = list(db.session.scalars(access.scoped(
+        select(ImportJob).where(ImportJob.user_id == current_user.id), ImportJob, "affairs.import", community=None,
+    ).order_by(ImportJob.id.desc()).limit(5)))
     return render("affairs/import.html", form=form, recent=recent,
                   res_cols=S.headers("residents", str(get_locale())), house_cols=S.headers("houses", str(get_locale())))
 
 
 def _job_or_404(job_id: int) -> ImportJob:
-    job = db.session.get(ImportJob, job_id)
-    if job is None or job.user_id != current_user.id:
+    """The import job through the object gate (its grid, the module on there), and only its owner's."""
+    job = access.get_or_404(ImportJob, job_id, "affairs.import")
+    if job.user_id != current_user.id:
         abort(404)
     return job
 
@@ -90,6 +86,8 @@ def import_errors(job_id: int):
     job = _job_or_404(job_id)
     if not job.error_report:
         abort(404)
+    audit("affairs.import.errors", job, summary=job.filename)
+    db.session.commit()
     return Response(job.error_report, mimetype=XLSX_MIME,
                     headers={"Content-Disposition": f"attachment; filename=import-{job.id}-errors.xlsx"})
 

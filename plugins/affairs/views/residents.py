@@ -6,13 +6,12 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from core.audit import record
+from core import access
 from core.extensions import db
-from core.models import GridNode
+from core.forms import DomainError, check_edit, commit, edit_token, show_error
 from core.security import can, requires, scope_paths
-from core.web import community_of, current_community_id, render
+from core.web import current_community_id, render
 
 from .. import queries as Q
 from .. import services as S
@@ -29,28 +28,17 @@ from ..models import (
     Resident,
     Visit,
 )
+from ..queries import MODULE
 from . import bp
-from .common import (
-    _field_error,
-    _groups,
-    _house_nodes,
-    _house_or_404,
-    _listed_totals,
-    _long_page,
-    _node_arg,
-    _resident_or_404,
-    _scope_totals,
-    scope,
-    today,
-)
+from .common import RESIDENT_PLACE, audit, long_page, node_arg, today
 
 
 @bp.route("/")
 @requires("affairs.view")
 def index():
-    t = _scope_totals()
+    t = Q.scope_totals()
     n_res, n_houses = t.get("residents", 0), t.get("houses", 0)
-    mine = S.visits_this_week(current_user.id, today()) if can("affairs.visit") else None
+    mine = Q.visits_this_week(current_user.id, today()) if can("affairs.visit") else None
     return render(
         "affairs/index.html",
         n_res=n_res,
@@ -63,14 +51,14 @@ def index():
 @bp.route("/residents")
 @requires("affairs.view")
 def residents():
-    node = _node_arg()
+    node = node_arg()
     q = request.args.get("q", "").strip()
     group_id = request.args.get("group", type=int)
-    stmt = Q.residents_stmt(scope(), node=node, q=q, group_id=group_id, today=today())
-    total = None if (q or group_id) else _listed_totals(node).get("residents", 0)
-    page = _long_page(stmt, Resident.id, total,
-                      options=[joinedload(Resident.house).joinedload(House.node).joinedload(GridNode.parent)])
-    return render("affairs/residents.html", block="list", page=page, node=node, q=q, group_id=group_id, groups=_groups())
+    stmt = Q.residents_stmt(Q.scope(), node=node, q=q, group_id=group_id, today=today())
+    total = None if (q or group_id) else Q.listed_totals(node).get("residents", 0)
+    page = long_page(stmt, Resident.id, total,
+                     options=RESIDENT_PLACE)
+    return render("affairs/residents.html", block="list", page=page, node=node, q=q, group_id=group_id, groups=Q.active_groups())
 
 
 def _resident_form_house(form) -> House | None:
@@ -82,8 +70,11 @@ def _resident_form_house(form) -> House | None:
         return None
     try:
         node = S.house_node_or_error(code, scope_paths("affairs.edit"))
-    except S.AffairsError as exc:
-        form.building.errors = list(form.building.errors) + [str(exc)]
+    except DomainError as exc:
+        show_error(form, exc)
+        return None
+    if not access.module_on_at(MODULE, node):
+        show_error(form, S.AffairsError(_("Grid affairs is switched off in this building's community."), "building"))
         return None
     house = db.session.scalar(
         select(House).where(House.node_id == node.id, House.unit == (form.unit.data or "").strip(), House.room == room)
@@ -112,13 +103,15 @@ def _save_resident_from(form, resident):
     for check, value in ((S.parse_id_number, id_number), (S.check_phone, phone)):
         try:
             check(value)
-        except S.AffairsError as exc:
-            _field_error(form, exc)
+        except DomainError as exc:
+            show_error(form, exc)
             ok = False
     house = _resident_form_house(form)
     if house is None or not ok:
         return None
     try:
+        if resident is not None:
+            check_edit(resident, form.edit_token.data, EDIT_FIELDS, _edit_labels(form))
         return S.save_resident(
             resident,
             house=house,
@@ -132,10 +125,21 @@ def _save_resident_from(form, resident):
             household_id=form.household_id.data or None,
             notes=form.notes.data,
         )
-    except S.AffairsError as exc:
+    except DomainError as exc:
         db.session.rollback()
-        _field_error(form, exc)
+        show_error(form, exc)
         return None
+
+
+def _commit(form) -> bool:
+    """Commit a saved resident; a race (the same ID number at the same instant,
+    an edit saved at the same instant) becomes a message on the form."""
+    try:
+        commit(duplicate_field="id_number")
+    except DomainError as exc:
+        show_error(form, exc)
+        return False
+    return True
 
 
 @bp.route("/residents/new", methods=["GET", "POST"])
@@ -144,44 +148,66 @@ def resident_new():
     form = ResidentForm()
     house = None
     if request.method == "GET" and request.args.get("house", "").isdigit():
-        house = _house_or_404(int(request.args["house"]), "affairs.edit")
+        house = access.get_or_404(House, int(request.args["house"]), "affairs.edit", options=[Q.HOUSE_PLACE])
         form.building.data, form.unit.data, form.room.data = house.node.code, house.unit, house.room
     _household_choices(form, house)
     if request.method == "POST" and form.validate():
         resident = _save_resident_from(form, None)
         if resident is not None:
-            record("affairs.resident.create", resident, summary=resident.name, community_id=community_of(resident.house.node))
-            db.session.commit()
-            flash(_("Resident %(name)s saved.", name=resident.name), "success")
-            return redirect(url_for("affairs.resident", resident_id=resident.id))
-    return render("affairs/resident_form.html", form=form, resident=None, nodes=_house_nodes())
+            audit("affairs.resident.create", resident, summary=resident.name)
+            if _commit(form):
+                flash(_("Resident %(name)s saved.", name=resident.name), "success")
+                return redirect(url_for("affairs.resident", resident_id=resident.id))
+    return render("affairs/resident_form.html", form=form, resident=None, nodes=Q.house_nodes())
 
 
 @bp.route("/residents/<int:resident_id>", methods=["GET", "POST"])
 @requires("affairs.view")
 def resident(resident_id: int):
-    r = _resident_or_404(resident_id)
+    r = access.get_or_404(Resident, resident_id, options=RESIDENT_PLACE)
     form = ResidentForm(obj=r) if request.method == "GET" else ResidentForm()
     if request.method == "GET":
-        form.building.data, form.unit.data, form.room.data = r.house.node.code, r.house.unit, r.house.room
-        form.household_id.data = r.household_id or 0
-        # The edit form never shows them in full: a masked value sent back unchanged keeps them.
-        form.id_number.data, form.phone.data = S.mask_id(r.id_number), S.mask_phone(r.phone)
+        _fill_edit_form(form, r)
     _household_choices(form, r.house)
     if request.method == "POST":
         if not can("affairs.edit"):
             abort(403)
         if form.validate():
             saved = _save_resident_from(form, r)
-            if saved is None:
-                form.id_number.data = S.mask_id(r.id_number) if form.id_number.data == r.id_number else form.id_number.data
             if saved is not None:
-                record("affairs.resident.update", saved, summary=saved.name, community_id=community_of(saved.house.node))
-                db.session.commit()
-                flash(_("Changes saved."), "success")
-                return redirect(url_for("affairs.resident", resident_id=r.id))
-        r = db.session.get(Resident, resident_id)
+                audit("affairs.resident.update", saved, summary=saved.name)
+                if _commit(form):
+                    flash(_("Changes saved."), "success")
+                    return redirect(url_for("affairs.resident", resident_id=r.id))
+        r = access.get_or_404(Resident, resident_id, options=RESIDENT_PLACE)
+        if form.id_number.data == r.id_number:
+            form.id_number.data = S.mask_id(r.id_number)
+        # What was typed stays; the token now stands for the current version, so
+        # saving again (after reading the message) applies it knowingly.
+        form.edit_token.data = edit_token(r, EDIT_FIELDS)
     return _resident_page(r, form)
+
+
+# What an edit may overwrite: a save drawn from an older version naming any of
+# these is refused (core.forms.check_edit); ID number and phone stay masked.
+EDIT_FIELDS = ("name", "id_number_masked", "phone_masked", "house_id", "household_id", "residence",
+               "party_member", "social_security", "employment", "notes")
+
+
+def _edit_labels(form) -> dict:
+    return {"name": form.name.label.text, "id_number_masked": form.id_number.label.text,
+            "phone_masked": form.phone.label.text, "house_id": _("House"),
+            "household_id": form.household_id.label.text, "residence": form.residence.label.text,
+            "party_member": form.party_member.label.text, "social_security": form.social_security.label.text,
+            "employment": form.employment.label.text, "notes": form.notes.label.text}
+
+
+def _fill_edit_form(form, r: Resident) -> None:
+    form.building.data, form.unit.data, form.room.data = r.house.node.code, r.house.unit, r.house.room
+    form.household_id.data = r.household_id or 0
+    # The edit form never shows them in full: a masked value sent back unchanged keeps them.
+    form.id_number.data, form.phone.data = S.mask_id(r.id_number), S.mask_phone(r.phone)
+    form.edit_token.data = edit_token(r, EDIT_FIELDS)
 
 
 def _resident_page(r: Resident, form, revealed=False, block="content"):
@@ -194,7 +220,7 @@ def _resident_page(r: Resident, form, revealed=False, block="content"):
         db.session.scalars(select(Visit).where(Visit.resident_id == r.id).order_by(Visit.visit_date.desc(), Visit.id.desc()).limit(10))
     )
     tag_form = TagForm(prefix="t")
-    tag_form.group_type_id.choices = [(g.id, S.group_name(g)) for g in _groups()]
+    tag_form.group_type_id.choices = [(g.id, S.group_name(g)) for g in Q.active_groups()]
     return render(
         "affairs/resident.html",
         block=block,
@@ -206,7 +232,7 @@ def _resident_page(r: Resident, form, revealed=False, block="content"):
         visits=visits,
         today=today(),
         age=S.age_on(r.birth_date, today()),
-        nodes=_house_nodes() if can("affairs.edit") else [],
+        nodes=Q.house_nodes() if can("affairs.edit") else [],
         revealed=revealed,
     )
 
@@ -214,10 +240,9 @@ def _resident_page(r: Resident, form, revealed=False, block="content"):
 @bp.route("/residents/<int:resident_id>/delete", methods=["POST"])
 @requires("affairs.edit")
 def resident_delete(resident_id: int):
-    r = _resident_or_404(resident_id, "affairs.edit")
+    r = access.get_or_404(Resident, resident_id, "affairs.edit", options=RESIDENT_PLACE)
     house_id, name = r.house_id, r.name
-    record("affairs.resident.delete", r, summary=f"{name} {S.mask_id(r.id_number)}",
-           community_id=community_of(db.session.get(GridNode, r.node_id)))
+    audit("affairs.resident.delete", r, summary=f"{name} {S.mask_id(r.id_number)}")
     S.remove_resident(r)
     db.session.commit()
     flash(_("%(name)s was removed from the ledger; the visits stay with the house.", name=name), "success")
@@ -228,13 +253,11 @@ def resident_delete(resident_id: int):
 @requires("affairs.pii")
 def resident_reveal(resident_id: int):
     """Show the ID number and phone in full; the viewing is audited."""
-    r = _resident_or_404(resident_id, "affairs.pii")
-    record("affairs.resident.reveal", r, summary=_("Viewed ID-card number and phone of %(name)s", name=r.name),
-           community_id=community_of(db.session.get(GridNode, r.node_id)))
+    r = access.get_or_404(Resident, resident_id, "affairs.pii", options=RESIDENT_PLACE)
+    audit("affairs.resident.reveal", r, summary=_("Viewed ID-card number and phone of %(name)s", name=r.name))
     db.session.commit()
     form = ResidentForm(obj=r)
-    form.building.data, form.unit.data, form.room.data = r.house.node.code, r.house.unit, r.house.room
-    form.id_number.data, form.phone.data = S.mask_id(r.id_number), S.mask_phone(r.phone)
+    _fill_edit_form(form, r)
     _household_choices(form, r.house)
     return _resident_page(r, form, revealed=True, block="identity")
 
@@ -242,18 +265,20 @@ def resident_reveal(resident_id: int):
 @bp.route("/residents/<int:resident_id>/groups", methods=["POST"])
 @requires("affairs.edit")
 def tag_add(resident_id: int):
-    r = _resident_or_404(resident_id, "affairs.edit")
+    r = access.get_or_404(Resident, resident_id, "affairs.edit", options=RESIDENT_PLACE)
     form = TagForm(prefix="t")
-    form.group_type_id.choices = [(g.id, S.group_name(g)) for g in _groups()]
+    form.group_type_id.choices = [(g.id, S.group_name(g)) for g in Q.active_groups()]
     if form.validate():
         group = db.session.get(GroupType, form.group_type_id.data)
         try:
+            if group is None:
+                raise S.AffairsError(_("Choose the special group."), "group_type_id")
             tag = S.add_tag(r, group, form.start_date.data, form.end_date.data, form.notes.data, current_user.id)
-        except S.AffairsError as exc:
+        except DomainError as exc:
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            record("affairs.group.add", tag, summary=f"{r.name}: {S.group_name(group)}")
+            audit("affairs.group.add", tag, summary=f"{r.name}: {S.group_name(group)}")
             db.session.commit()
             flash(_("Added to %(group)s.", group=S.group_name(group)), "success")
     else:
@@ -266,19 +291,17 @@ def tag_add(resident_id: int):
 @bp.route("/tags/<int:tag_id>/end", methods=["POST"])
 @requires("affairs.edit")
 def tag_end(tag_id: int):
-    tag = db.session.get(GroupTag, tag_id)
-    if tag is None:
-        abort(404)
-    r = _resident_or_404(tag.resident_id, "affairs.edit")
+    tag = access.get_or_404(GroupTag, tag_id, "affairs.edit")
+    r = tag.resident
     form = EndTagForm(prefix="e")
     if form.validate():
         try:
             S.end_tag(tag, form.end_date.data, current_user.id, form.notes.data)
-        except S.AffairsError as exc:
+        except DomainError as exc:
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            record("affairs.group.end", tag, summary=f"{r.name}: {S.group_name(tag.group_type)}")
+            audit("affairs.group.end", tag, summary=f"{r.name}: {S.group_name(tag.group_type)}")
             db.session.commit()
             flash(_("The period is closed; it stays in the history."), "success")
     return redirect(url_for("affairs.resident", resident_id=r.id) + "#groups")

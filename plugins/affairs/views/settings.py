@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import uuid
-
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import access
 from core.audit import record
 from core.extensions import db
-from core.models import GridNode
+from core.forms import DomainError
 from core.security import requires
 from core.web import current_community_id, render
 
+from .. import queries as Q
 from .. import services as S
 from ..forms import (
     GroupTypeForm,
     QuotaForm,
 )
-from ..models import (
-    GroupType,
-)
+from ..queries import MODULE
 from . import bp
-from .common import _groups
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -37,7 +34,8 @@ def settings():
         target_id = sorted(ids)[0] if ids else None
         if target_id is None:
             abort(404)
-    target = db.session.get(GridNode, target_id) if target_id else None
+    # A community's own quota is a write in that community (core.access); None: the district's.
+    target = access.require_node(target_id, "affairs.settings", MODULE) if target_id else None
     qform = QuotaForm(prefix="q", weekly_quota=S.weekly_quota(target_id))
     gform = GroupTypeForm(prefix="g")
     which = request.form.get("form")
@@ -51,29 +49,22 @@ def settings():
     if request.method == "POST" and which in ("group", "intervals") and not district:
         abort(403)  # special groups are the district's, shared by every community
     if request.method == "POST" and which == "group" and gform.validate():
-        code = "custom_" + uuid.uuid4().hex[:8]
-        g = GroupType(code=code, name=gform.name.data.strip(), builtin=False, visit_interval_days=gform.visit_interval_days.data)
-        db.session.add(g)
-        db.session.flush()
+        g = S.add_group_type(gform.name.data, gform.visit_interval_days.data)
         record("affairs.settings.group", g, summary=g.name)
         db.session.commit()
         flash(_("Special group “%(name)s” added.", name=g.name), "success")
         return redirect(url_for("affairs.settings"))
     if request.method == "POST" and which == "intervals":
-        for g in _groups():
-            raw = request.form.get(f"interval-{g.id}", "").strip()
-            if raw == "":
-                g.visit_interval_days = None
-            elif raw.isdigit() and 1 <= int(raw) <= 365:
-                g.visit_interval_days = int(raw)
-            else:
-                flash(_("A visit interval is a number of days from 1 to 365."), "error")
-                db.session.rollback()
-                return redirect(url_for("affairs.settings"))
+        try:
+            S.set_visit_intervals({g.id: request.form.get(f"interval-{g.id}", "") for g in Q.active_groups()})
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("affairs.settings"))
         record("affairs.settings.intervals", object_type="affairs_group_type")
         db.session.commit()
         flash(_("Changes saved."), "success")
         return redirect(url_for("affairs.settings"))
-    return render("affairs/settings.html", qform=qform, gform=gform, groups=_groups(), target=target, district=district)
+    return render("affairs/settings.html", qform=qform, gform=gform, groups=Q.active_groups(), target=target, district=district)
 
 

@@ -8,12 +8,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from core import access
 from core.audit import record
 from core.excel import XLSX_MIME, ImportFileError, read_rows, template_bytes
 from core.extensions import db
 from core.models import GridNode
-from core.security import node_in_scope_or_404, requires
-from core.web import community_of, render
+from core.security import requires
+from core.web import render
 
 from .. import services as S
 from ..forms import (
@@ -25,8 +26,9 @@ from ..models import (
     AffairItem,
     AffairTask,
 )
+from ..queries import MODULE
 from . import bp
-from .common import _compliance_node_for, _gate, _node_arg, today
+from .common import audit, home_node, node_arg, today
 
 
 @bp.route("/items")
@@ -90,7 +92,7 @@ def items_template():
 @bp.route("/checklist")
 @requires("affairs.tasks")
 def checklist():
-    node = _node_arg() or _compliance_node_for("affairs.tasks")
+    node = node_arg("affairs.tasks") or home_node("affairs.tasks")
     period = request.args.get("period") or S.current_period(today())
     try:
         period = S.check_period(period)
@@ -113,7 +115,7 @@ def checklist():
 @bp.route("/checklist/<int:node_id>/assign", methods=["POST"])
 @requires("affairs.tasks.assign")
 def checklist_assign(node_id: int):
-    node = _gate(node_in_scope_or_404(node_id, "affairs.tasks.assign"), "affairs.tasks.assign")
+    node = access.require_node(node_id, "affairs.tasks.assign", MODULE)
     form = AssignForm()
     item = db.session.get(AffairItem, form.item_id.data) if form.item_id.data else None
     try:
@@ -122,7 +124,7 @@ def checklist_assign(node_id: int):
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("affairs.checklist", node=node.id, period=form.period.data or ""))
-    record("affairs.task.assign", task, summary=f"{task.item.code} → {node.code} {task.period}", community_id=community_of(node))
+    audit("affairs.task.assign", task, summary=f"{task.item.code} → {node.code} {task.period}")
     db.session.commit()
     flash(_("“%(name)s” is on the checklist of %(node)s for %(period)s.", name=task.item.name, node=node.name, period=task.period), "success")
     return redirect(url_for("affairs.checklist", node=node.id, period=task.period))
@@ -131,15 +133,10 @@ def checklist_assign(node_id: int):
 @bp.route("/tasks/<int:task_id>/status", methods=["POST"])
 @requires("affairs.tasks")
 def task_status(task_id: int):
-    task = db.session.get(AffairTask, task_id)
-    if task is None:
-        abort(404)
-    _gate(task.node, "affairs.tasks")
+    task = access.get_or_404(AffairTask, task_id, "affairs.tasks")
     status = request.form.get("status")
-    if status in ("pending", "in_progress", "done"):
-        task.status = status
-        task.updated_by_id = current_user.id
-        record("affairs.task.status", task, summary=f"{task.item.code} {status}", community_id=community_of(task.node))
+    if S.set_task_status(task, status, current_user.id):
+        audit("affairs.task.status", task, summary=f"{task.item.code} {status}")
         db.session.commit()
     return render("affairs/checklist.html", block="task_row", t=task)
 

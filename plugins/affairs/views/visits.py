@@ -7,15 +7,16 @@ import datetime as dt
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 
+from core import access
 from core.extensions import db
+from core.forms import DomainError, show_error
 from core.models import GridNode, User
 from core.security import requires, scope_paths
-from core.web import Page, community_of, current_community_id, render
-from plugins.affairs.views.common import _compliance_node, _visits_stmt, _week_arg
+from core.web import Page, current_community_id, render
 
 from .. import queries as Q
 from .. import services as S
@@ -28,47 +29,7 @@ from ..models import (
     Visit,
 )
 from . import bp
-from .common import (
-    _TAG_PLACE,
-    HOUSE_PLACE,
-    WALK_SHARE,
-    _field_error,
-    _house_or_404,
-    _long_page,
-    _resident_or_404,
-    _scope_totals,
-    _share,
-    scope,
-    today,
-)
-
-
-def _targets(q: str, limit=15):
-    """Residents in the worker's grids matching q (or due for a visit when q is empty)."""
-    cond = scope("affairs.visit")
-    if q:
-        stmt = (
-            select(Resident).join(GridNode, GridNode.id == Resident.node_id).where(cond)
-            .where(or_(Resident.name.contains(q), Resident.phone == q))
-            .options(joinedload(Resident.house).joinedload(House.node).joinedload(GridNode.parent))
-            .order_by(Resident.name).limit(limit)
-        )
-        residents = list(db.session.scalars(stmt))
-        houses = list(
-            db.session.scalars(
-                select(House).join(GridNode, GridNode.id == House.node_id).where(cond)
-                .where(or_(House.room == q, GridNode.name.contains(q))).options(HOUSE_PLACE)
-                .order_by(GridNode.path, House.room).limit(8)
-            )
-        )
-        return residents, houses, False
-    due = db.session.execute(Q.due_stmt(cond, today()).options(_TAG_PLACE).limit(limit)).all()
-    seen, residents = set(), []
-    for tag, _last in due:
-        if tag.resident_id not in seen:
-            seen.add(tag.resident_id)
-            residents.append(tag.resident)
-    return residents, [], True
+from .common import RESIDENT_PLACE, compliance_node, long_page, today, week_arg
 
 
 @bp.route("/visits/targets")
@@ -79,7 +40,7 @@ def visit_targets():
 
     if not is_fragment_request():
         return redirect(url_for("affairs.visit_new", q=q or None, target=request.args.get("target") or None))
-    residents, houses, due = _targets(q)
+    residents, houses, due = Q.visit_targets(q, today())
     return render("affairs/visit_form.html", block="targets", residents=residents, houses=houses, due=due, q=q,
                   selected=request.args.get("target", ""))
 
@@ -89,10 +50,10 @@ def _visit_target(raw: str):
     if not ident.isdigit():
         return None, None, None
     if kind == "r":
-        r = _resident_or_404(int(ident), "affairs.visit")
+        r = access.get_or_404(Resident, int(ident), "affairs.visit", options=RESIDENT_PLACE)
         return r, r.house, db.session.get(GridNode, r.node_id)
     if kind == "h":
-        h = _house_or_404(int(ident), "affairs.visit")
+        h = access.get_or_404(House, int(ident), "affairs.visit", options=[Q.HOUSE_PLACE])
         return None, h, h.node
     return None, None, None
 
@@ -111,9 +72,9 @@ def visit_new():
                 raise S.AffairsError(_("Choose the household or the resident you visited."), "target")
             visit = S.record_visit(worker=current_user, node=node, day=form.visit_date.data, kind=form.kind.data,
                                    finding=form.finding.data, notes=form.notes.data, resident=resident, house=house)
-        except S.AffairsError as exc:
+        except DomainError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             db.session.commit()
             if visit.finding == "problem":
@@ -129,11 +90,11 @@ def visit_new():
                     )
             else:
                 flash(_("Visit saved."), "success")
-            n = S.visits_this_week(current_user.id, today())
-            flash(_("Your visits this week: %(n)s of %(quota)s.", n=n, quota=S.weekly_quota(community_of(node))), "info")
+            n = Q.visits_this_week(current_user.id, today())
+            flash(_("Your visits this week: %(n)s of %(quota)s.", n=n, quota=S.weekly_quota(access.community_of(node))), "info")
             return redirect(url_for("affairs.visit_new"))
     q = request.values.get("q", "").strip()
-    residents, houses, due = _targets(q)
+    residents, houses, due = Q.visit_targets(q, today())
     chosen = None
     if form.target.data:
         try:
@@ -146,7 +107,7 @@ def visit_new():
             residents.insert(0, chosen_r)
         elif chosen_r is None and chosen_h is not None and chosen_h not in houses:
             houses.insert(0, chosen_h)
-    n = S.visits_this_week(current_user.id, today())
+    n = Q.visits_this_week(current_user.id, today())
     return render("affairs/visit_form.html", form=form, residents=residents, houses=houses, due=due, q=q,
                   selected=form.target.data or "", chosen=chosen, mine=n, quota=S.weekly_quota(current_community_id()))
 
@@ -154,18 +115,15 @@ def visit_new():
 @bp.route("/visits")
 @requires("affairs.view")
 def visits():
-    walk = _share(_scope_totals(), "residents") >= WALK_SHARE
-    stmt, finding = _visits_stmt(walk=walk)
-    page = _long_page(stmt, Visit.id)
+    walk = Q.walks(Q.scope_totals(), "residents")
+    finding = request.args.get("finding", "")
+    stmt = Q.visits_stmt(worker_id=current_user.id if request.args.get("mine") == "1" else None,
+                         finding=finding, walk=walk)
+    page = long_page(stmt, Visit.id)
     return render("affairs/visits.html", block="list", page=page, finding=finding, mine=request.args.get("mine") == "1")
 
 
 # --- Compliance -----------------------------------------------------------------------
-
-
-
-
-
 
 COMMUNITIES_PER_PAGE = 20
 
@@ -173,20 +131,21 @@ COMMUNITIES_PER_PAGE = 20
 @bp.route("/compliance")
 @requires("affairs.compliance")
 def compliance():
-    node = _compliance_node()
-    y, w = _week_arg()
-    quota = S.weekly_quota(community_of(node))
+    node = compliance_node()
+    y, w = week_arg()
+    quota = S.weekly_quota(access.community_of(node))
     monday, sunday = S.week_bounds(y, w)
     prev_w = S.iso_week_of(monday - dt.timedelta(days=7))
     next_w = S.iso_week_of(monday + dt.timedelta(days=7))
     if node.level == "district":
         # The district sees one row per community; each opens the list of its workers.
-        # A page of communities at a time (the district's count is maintained on its node).
+        # A page of communities at a time, those where the module is on.
         try:
             number = max(1, int(request.args.get("page", 1)))
         except ValueError:
             number = 1
-        page = Page(items=[], page=number, per_page=COMMUNITIES_PER_PAGE, total=node.n_communities)
+        page = Page(items=[], page=number, per_page=COMMUNITIES_PER_PAGE,
+                    total=S.communities_on(node.id))
         rows = S.compliance_by_community(node.path, y, w, offset=(number - 1) * COMMUNITIES_PER_PAGE,
                                          limit=COMMUNITIES_PER_PAGE)
         return render("affairs/compliance.html", block="list", node=node, rows=[], year=y, week=w, quota=quota,
@@ -212,7 +171,9 @@ def worker_compliance(user_id: int):
     quota = S.weekly_quota(current_community_id())
     recent = list(
         db.session.scalars(
-            select(Visit).where(Visit.worker_id == worker.id).options(joinedload(Visit.resident), joinedload(Visit.house))
+            select(Visit).join(GridNode, GridNode.id == Visit.node_id)
+            .where(Visit.worker_id == worker.id, Q.scope("affairs.compliance", community=None))
+            .options(joinedload(Visit.resident), joinedload(Visit.house))
             .order_by(Visit.visit_date.desc(), Visit.id.desc()).limit(20)
         )
     )
