@@ -104,12 +104,12 @@ def save_resident(resident: Resident | None, *, house: House | None, name: str, 
         if hh is None or hh.house_id != house.id:
             raise AffairsError(_("The household must live in the chosen house."), "household_id")
     old = None
+    house_id, node_id = house.id, house.node_id  # read before a new row joins the session (autoflush)
     if resident is None:
         resident = Resident()
-        db.session.add(resident)
     else:
         old = (resident.node_id, _resident_keys(resident.party_member, resident.residence, _open_groups(resident.id)))
-    resident.house_id, resident.node_id = house.id, house.node_id
+    resident.house_id, resident.node_id = house_id, node_id
     resident.household_id = household_id or None
     resident.name, resident.id_number = name, info.number
     resident.birth_date, resident.sex = info.birth_date, info.sex
@@ -119,6 +119,7 @@ def save_resident(resident: Resident | None, *, house: House | None, name: str, 
     resident.social_security = social_security if social_security in SOCIAL_SECURITY else "unknown"
     resident.employment = employment if employment in EMPLOYMENT else "other"
     resident.notes = notes or None
+    db.session.add(resident)
     flush("id_number", _("A resident with this ID-card number was registered a moment ago."))
     new = _resident_keys(resident.party_member, resident.residence, _open_groups(resident.id) if old else ())
     if old is None:

@@ -194,3 +194,30 @@ def test_an_import_never_moves_a_resident_from_outside_the_importers_grids(world
         assert "outside your grids" in list(ws.iter_rows(values_only=True))[1][2]
     db.session.refresh(other)
     assert other.name == "王丙" and other.node_id == world.tree.zones[8].id
+
+
+def test_run_import_is_a_plain_function_that_reports_progress_to_its_job(world, login):
+    """The shape of a core.jobs task: run_import(job, import_id) with progress through job.progress."""
+    from flask import current_app
+
+    from core import uploads
+
+    class FakeJob:
+        def __init__(self):
+            self.calls = []
+
+        def progress(self, done, total=None):
+            self.calls.append((done, total))
+
+    rows = [resident_row(world, f"居民{i}", 300 + i, room=f"{700 + i}") for i in range(5)]
+    with current_app.test_request_context():
+        stored = uploads.save_bytes("affairs", xlsx(rows), ".xlsx", "imports")
+    job = ImportJob(kind="residents", mode="all_or_nothing", filename="p.xlsx", stored_path=stored,
+                    scope=f'["{world.tree.district.path}"]', user_id=world.admin.id, node_id=world.tree.district.id)
+    db.session.add(job)
+    db.session.commit()
+    fake = FakeJob()
+    done = S.run_import(fake, job.id)
+    assert (done.status, done.created_count) == ("done", 5)
+    assert fake.calls and fake.calls[-1][0] == 5
+    assert not S.upload_path(stored).exists()  # the upload (personal data) is gone with the job

@@ -135,3 +135,29 @@ def test_totals_follow_a_grid_node_moving_to_another_community(world):
     db.session.commit()
     assert S.node_totals([target.id]).get("residents", 0) > before
     assert_totals_right()
+
+
+def test_a_zone_with_special_group_members_moving_to_another_community_matches_a_recomputation(world):
+    """wangge_node_moved: after a zone (houses, residents, an open special-group
+    period) moves under an estate of another community, every node's maintained
+    totals equal a count from the rows, and a full recomputation changes nothing."""
+    from core.grid.services import move_node
+    from plugins.affairs.models import NodeTotal
+
+    t = world.tree
+    S.add_tag(world.res_a, S.ensure_group_types()[1], world.res_a.birth_date, None, None, None)
+    db.session.commit()
+    zone = db.session.get(GridNode, t.zones[0].id)
+    target = db.session.get(GridNode, t.zones[8].parent_id)  # a building of community 2
+    move_node(zone, target)
+    db.session.commit()
+    db.session.expire_all()
+    assert_totals_right()
+    kept = set(db.session.execute(select(NodeTotal.node_id, NodeTotal.key, NodeTotal.value)
+                                  .where(NodeTotal.value != 0)).all())
+    S.recompute_totals()
+    db.session.commit()
+    fresh = set(db.session.execute(select(NodeTotal.node_id, NodeTotal.key, NodeTotal.value)
+                                   .where(NodeTotal.value != 0)).all())
+    assert kept == fresh
+    assert Q.subtree_counts(db.session.get(GridNode, t.communities[1].id))["residents"] == 2
