@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core import access
 from core.extensions import db
-from core.forms import DomainError, check_edit, commit, edit_token, show_error
+from core.forms import DomainError, StaleEdit, check_edit, commit, edit_token, show_error
 from core.security import can, requires, scope_paths
 from core.web import current_community_id, render
 
@@ -128,6 +128,8 @@ def _save_resident_from(form, resident):
     except DomainError as exc:
         db.session.rollback()
         show_error(form, exc)
+        if isinstance(exc, StaleEdit):
+            form.stale = exc
         return None
 
 
@@ -182,10 +184,13 @@ def resident(resident_id: int):
         r = access.get_or_404(Resident, resident_id, options=RESIDENT_PLACE)
         if form.id_number.data == r.id_number:
             form.id_number.data = S.mask_id(r.id_number)
-        # What was typed stays; the token now stands for the current version, so
-        # saving again (after reading the message) applies it knowingly.
+        stale = getattr(form, "stale", None)
+        if stale is not None:
+            _merge_stale(form, stale, r)
+        # The token now stands for the current version: saving again applies
+        # what this person changed on top of the other's changes.
         form.edit_token.data = edit_token(r, EDIT_FIELDS)
-    return _resident_page(r, form)
+    return _resident_page(r, form, open_edit=request.method == "POST")
 
 
 # What an edit may overwrite: a save drawn from an older version naming any of
@@ -202,6 +207,28 @@ def _edit_labels(form) -> dict:
             "employment": form.employment.label.text, "notes": form.notes.label.text}
 
 
+# The form field that shows each edited attribute (the house is three fields: left as typed).
+FORM_FIELD = {"name": "name", "id_number_masked": "id_number", "phone_masked": "phone", "household_id": "household_id",
+              "residence": "residence", "party_member": "party_member", "social_security": "social_security",
+              "employment": "employment", "notes": "notes"}
+
+
+def _merge_stale(form, stale: StaleEdit, r: Resident) -> None:
+    """After a refused save: a field the other person changed and this person
+    did not touch shows the current value; what this person typed stays. So
+    saving again loses neither edit."""
+    by_label = {str(label): attr for attr, label in _edit_labels(form).items()}
+    for label, before, _now in stale.changes:
+        attr = by_label.get(str(label))
+        field = form[FORM_FIELD[attr]] if attr in FORM_FIELD else None
+        if field is None:
+            continue
+        typed = field.data if attr != "household_id" else (field.data or None)
+        if ("" if typed is None else str(typed)) == before:
+            current = getattr(r, attr)
+            field.data = current if attr != "household_id" else (current or 0)
+
+
 def _fill_edit_form(form, r: Resident) -> None:
     form.building.data, form.unit.data, form.room.data = r.house.node.code, r.house.unit, r.house.room
     form.household_id.data = r.household_id or 0
@@ -210,7 +237,7 @@ def _fill_edit_form(form, r: Resident) -> None:
     form.edit_token.data = edit_token(r, EDIT_FIELDS)
 
 
-def _resident_page(r: Resident, form, revealed=False, block="content"):
+def _resident_page(r: Resident, form, revealed=False, block="content", open_edit=False):
     tags = list(
         db.session.scalars(
             select(GroupTag).where(GroupTag.resident_id == r.id).order_by(GroupTag.start_date.desc(), GroupTag.id.desc())
@@ -234,6 +261,7 @@ def _resident_page(r: Resident, form, revealed=False, block="content"):
         age=S.age_on(r.birth_date, today()),
         nodes=Q.house_nodes() if can("affairs.edit") else [],
         revealed=revealed,
+        open_edit=open_edit,
     )
 
 

@@ -58,8 +58,10 @@ def test_two_people_edit_one_resident_the_second_is_told_what_changed(app, world
     db.session.expire_all()
     r = db.session.get(Resident, world.res_a.id)
     assert r.name == "张甲乙" and not r.notes  # the first edit kept, the second not applied
-    # What the second typed is still in the form; saving again applies it knowingly.
+    # What the second typed is still in the form, and the first's change is shown
+    # in the field the second did not touch: saving again loses neither.
     assert "腿脚不便，需上门" in html
+    assert re.search(r'name="name"[^>]*value="张甲乙"', html) or re.search(r'value="张甲乙"[^>]*name="name"', html)
     resp = second.post(url, data=_resident_form(world, _token(html), id_number=masked_id, name="张甲乙",
                                                 notes="腿脚不便，需上门"))
     assert resp.status_code == 302
