@@ -172,8 +172,9 @@ def run_import(reporter, import_id: int) -> ImportJob:
                     if len(chunk) >= _Importer.CHUNK:
                         imp.apply(chunk)
                         chunk = []
+                        # One transaction for the whole file: a failure late in it stores nothing.
                         _touch(job, done, reporter)
-                        db.session.commit()
+                        db.session.flush()
                 imp.apply(chunk)
             job.total_rows = processed
             _touch(job, processed, reporter)
@@ -197,11 +198,21 @@ def run_import(reporter, import_id: int) -> ImportJob:
             db.session.rollback()
             job = db.session.get(ImportJob, import_id)
             job.status, job.message = "failed", str(exc)
-        except Exception as exc:  # noqa: BLE001 - the job must end, whatever failed
+        except Exception:  # noqa: BLE001 - the job must end, whatever failed
+            from flask import current_app
+
+            current_app.logger.exception("affairs import %s failed", import_id)
             db.session.rollback()
             job = db.session.get(ImportJob, import_id)
             job.status = "failed"
-            job.message = _("The import stopped on an unexpected error: %(err)s", err=str(exc)[:300])
+            # Never the database's own (English, SQL) text: what happened and what was kept.
+            if job.mode == "all_or_nothing":
+                job.message = _("The import stopped on an unexpected error; nothing was stored. Try again, or "
+                                "ask the administrator (the error is in the server log).")
+            else:
+                job.message = _("The import stopped on an unexpected error after %(n)s rows; the good rows before "
+                                "them were stored. Try again, or ask the administrator (the error is in the server "
+                                "log).", n=job.processed_rows)
         job.finished_at = clock.utcnow()
         db.session.commit()
     if job.created_count or job.updated_count or job.processed_rows:

@@ -21,37 +21,38 @@ from . import bp
 from .common import compliance_node, home_node, node_arg, today, week_arg
 
 
-def _send(action: str, what, summary: str | None = None, community_id=None):
-    """Audit the export, then stream it."""
-    name, headers, rows, title = what
+def _send(action: str, build, summary: str | None = None, community_id=None):
+    """Audit the export and commit, then build and stream it (the rows are read
+    by a server-side cursor that a commit would close)."""
     record(action, object_type="affairs_export", summary=summary or request.query_string.decode()[:200] or None,
            community_id=community_id if community_id is not None else current_community_id())
     db.session.commit()
+    name, headers, rows, title = build()
     return xlsx_response(name, headers, rows, title=title)
 
 
 @bp.route("/export/residents.xlsx")
 @requires("affairs.view")
 def residents_export():
-    return _send("affairs.export.residents", X.residents(False), _("masked"))
+    return _send("affairs.export.residents", lambda: X.residents(False), _("masked"))
 
 
 @bp.route("/export/residents-full.xlsx")
 @requires("affairs.export")
 def residents_export_full():
-    return _send("affairs.export.residents_full", X.residents(True), _("ID numbers and phones in full"))
+    return _send("affairs.export.residents_full", lambda: X.residents(True), _("ID numbers and phones in full"))
 
 
 @bp.route("/export/houses.xlsx")
 @requires("affairs.view")
 def houses_export():
-    return _send("affairs.export.houses", X.houses())
+    return _send("affairs.export.houses", X.houses)
 
 
 @bp.route("/export/groups.xlsx")
 @requires("affairs.export")
 def groups_export():
-    return _send("affairs.export.groups", X.groups(today()))
+    return _send("affairs.export.groups", lambda: X.groups(today()))
 
 
 @bp.route("/export/compliance.xlsx")
@@ -59,7 +60,7 @@ def groups_export():
 def compliance_export():
     node = compliance_node()
     y, w = week_arg()
-    return _send("affairs.export.compliance", X.compliance(node, y, w), f"{node.code} {y}-W{w:02d}",
+    return _send("affairs.export.compliance", lambda: X.compliance(node, y, w), f"{node.code} {y}-W{w:02d}",
                  access.community_of(node))
 
 
@@ -68,7 +69,7 @@ def compliance_export():
 def visits_export():
     stmt = Q.visits_stmt(worker_id=current_user.id if request.args.get("mine") == "1" else None,
                          finding=request.args.get("finding", ""))
-    return _send("affairs.export.visits", X.visits(stmt))
+    return _send("affairs.export.visits", lambda: X.visits(stmt))
 
 
 @bp.route("/export/checklist.xlsx")
@@ -79,11 +80,11 @@ def checklist_export():
         period = S.check_period(request.args.get("period") or S.current_period(today()))
     except S.AffairsError:
         abort(404)
-    return _send("affairs.export.checklist", X.checklist(node, period), f"{node.code} {period}",
+    return _send("affairs.export.checklist", lambda: X.checklist(node, period), f"{node.code} {period}",
                  access.community_of(node))
 
 
 @bp.route("/export/items.xlsx")
 @requires("affairs.tasks")
 def items_export():
-    return _send("affairs.export.items", X.items(), community_id=None)
+    return _send("affairs.export.items", X.items, community_id=None)
