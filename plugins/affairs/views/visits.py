@@ -29,7 +29,7 @@ from ..models import (
     Visit,
 )
 from . import bp
-from .common import RESIDENT_PLACE, compliance_node, long_page, today, week_arg
+from .common import RESIDENT_PLACE, audit, compliance_node, long_page, today, week_arg
 
 
 @bp.route("/visits/targets")
@@ -76,6 +76,7 @@ def visit_new():
             db.session.rollback()
             show_error(form, exc)
         else:
+            audit("affairs.visit.create", visit, summary=f"{visit.visit_date} {visit.kind} {visit.finding}")
             db.session.commit()
             if visit.finding == "problem":
                 ref = S.hand_off_problem(current_app._get_current_object(), visit, current_user)
