@@ -60,4 +60,5 @@ JOBS_QUEUE_NAME = "wangge"  # consumers and web processes of one site share it
 JOBS_IMMEDIATE = False  # run each job inside start() (tests)
 JOBS_WORKERS = 2  # threads per consumer
 JOBS_MAX_DELAY = 1.0  # seconds an idle consumer waits at most before polling the queue again
+JOBS_KEEP_DAYS = 30  # a job's upload and result file are deleted this long after it ended
 JOBS_STALE_AFTER = 900  # seconds without a heartbeat before a running job counts as failed
