@@ -80,9 +80,11 @@ def build(url: str, instance: Path, members: int, slots: list[int]) -> list[int]
     return ids
 
 
-def start_server(port: int, env: dict) -> subprocess.Popen:
-    cmd = [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "--threads", "8", "-b", f"127.0.0.1:{port}", "wsgi:app"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def start_server(port: int, env: dict, log: Path) -> subprocess.Popen:
+    """gunicorn with the repository's gunicorn.conf.py (gthread), 2 workers × 8 threads."""
+    cmd = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", "2", "--threads", "8",
+           "--graceful-timeout", "5", "-b", f"127.0.0.1:{port}", "wsgi:app"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab"))
     for _ in range(200):
         try:
             if requests.get(f"http://127.0.0.1:{port}/login", timeout=10).status_code == 200:
@@ -90,7 +92,7 @@ def start_server(port: int, env: dict) -> subprocess.Popen:
         except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     proc.kill()
-    raise RuntimeError(f"the server on port {port} did not start: {proc.stderr.read().decode()[-2000:]}")
+    raise RuntimeError(f"the server on port {port} did not start: {log.read_text()[-2000:]}")
 
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -147,7 +149,7 @@ def main() -> None:
             bases = []
             for _ in range(2):
                 port = _free_port()
-                procs.append(start_server(port, env))
+                procs.append(start_server(port, env, instance / f"gunicorn-{port}.log"))
                 bases.append(f"http://127.0.0.1:{port}")
             clients = []
             for i in range(args.members):
@@ -171,7 +173,10 @@ def main() -> None:
         for p in procs:
             p.terminate()
         for p in procs:
-            p.wait(timeout=10)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
