@@ -21,11 +21,11 @@ from core.grid.services import fix_sequence
 from core.models import GridNode, Organisation, RoleGrant, User, utcnow
 
 from .models import (
-    Batch,
     BranchMember,
     Claim,
     Incident,
     LogEntry,
+    MedicineBatch,
     Move,
     Rota,
     ServedGrid,
@@ -191,7 +191,7 @@ def build(scale, rng: random.Random, report):
 
 
 def _medicine(stations, scale, rng, names, today, now):
-    bid, mid = _next_id(Batch), _next_id(Move)
+    bid, mid = _next_id(MedicineBatch), _next_id(Move)
     batches, moves = [], []
     batches_of: dict[int, list[dict]] = {}
     for k, st in enumerate(stations):
@@ -232,7 +232,7 @@ def _medicine(stations, scale, rng, names, today, now):
                       "quantity": b["quantity"] + b.pop("_used"), "at": b["received_at"], "resident_name": "",
                       "resident_phone": "", "resident_key": None, "returned_at": None, "note": b["donor"], "by_id": None})
         mid += 1
-    db.session.execute(insert(Batch), batches)
+    db.session.execute(insert(MedicineBatch), batches)
     for i in range(0, len(moves), 5000):
         db.session.execute(insert(Move), moves[i:i + 5000])
     fix_sequence("stations_batch")

@@ -312,7 +312,7 @@ class LogEntry(db.Model):
 
 
 @anchored("stations", via="station", url_args=("batch_id",))
-class Batch(db.Model):
+class MedicineBatch(db.Model):
     """A batch of one medicine in a station's shared box."""
 
     __tablename__ = "stations_batch"
@@ -358,7 +358,7 @@ class Move(db.Model):
     note: Mapped[str] = mapped_column(String(200), default="")
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
-    batch: Mapped[Batch] = relationship(lazy="joined")
+    batch: Mapped[MedicineBatch] = relationship(lazy="joined")
     station: Mapped[Station] = relationship()
 
     __table_args__ = (

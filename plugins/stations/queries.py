@@ -13,7 +13,7 @@ from core.access import CURRENT
 from core.extensions import db
 from core.models import GridNode, RoleGrant, User, subtree
 
-from .models import Batch, Claim, Move, ServedGrid, Shift, Signup, Station
+from .models import Claim, MedicineBatch, Move, ServedGrid, Shift, Signup, Station
 
 SHARED = ("give", "lend")
 
@@ -157,10 +157,10 @@ def station_medicine(station: Station) -> tuple[int, int]:
 
 
 def batches_stmt(station: Station, show_removed: bool = False):
-    stmt = select(Batch).where(Batch.station_id == station.id)
+    stmt = select(MedicineBatch).where(MedicineBatch.station_id == station.id)
     if not show_removed:
-        stmt = stmt.where(Batch.removed_at.is_(None), Batch.quantity > 0)
-    return stmt.order_by(Batch.name, Batch.expiry, Batch.id)
+        stmt = stmt.where(MedicineBatch.removed_at.is_(None), MedicineBatch.quantity > 0)
+    return stmt.order_by(MedicineBatch.name, MedicineBatch.expiry, MedicineBatch.id)
 
 
 def moves_stmt(station: Station):

@@ -16,7 +16,7 @@ from core.extensions import db
 from core.i18n import N_
 from core.models import User, utcnow
 
-from ..models import Batch, Move, Station
+from ..models import MedicineBatch, Move, Station
 from . import StationsError
 
 WARN_DAYS = 30
@@ -38,7 +38,7 @@ def _qty(value, field="quantity") -> int:
 
 
 def add_batch(station: Station, *, name: str, spec: str = "", quantity, expiry: dt.date, donor: str = "",
-              today: dt.date, by: User | None = None) -> Batch:
+              today: dt.date, by: User | None = None) -> MedicineBatch:
     name = (name or "").strip()
     if not name:
         raise StationsError(_("Name the medicine."), "name")
@@ -47,7 +47,7 @@ def add_batch(station: Station, *, name: str, spec: str = "", quantity, expiry: 
         raise StationsError(_("Give the expiry date."), "expiry")
     if expiry < today:
         raise StationsError(_("This batch has already expired: it cannot go into the box."), "expiry")
-    batch = Batch(station_id=station.id, name=name, spec=(spec or "").strip(), quantity=n, expiry=expiry,
+    batch = MedicineBatch(station_id=station.id, name=name, spec=(spec or "").strip(), quantity=n, expiry=expiry,
                   donor=(donor or "").strip())
     db.session.add(batch)
     db.session.flush()
@@ -57,11 +57,11 @@ def add_batch(station: Station, *, name: str, spec: str = "", quantity, expiry: 
     return batch
 
 
-def stock_in(batch: Batch, quantity, *, by: User | None = None, note: str = "") -> Move:
+def stock_in(batch: MedicineBatch, quantity, *, by: User | None = None, note: str = "") -> Move:
     n = _qty(quantity)
     if batch.removed_at is not None:
         raise StationsError(_("This batch was removed."), "quantity")
-    db.session.execute(update(Batch).where(Batch.id == batch.id).values(quantity=Batch.quantity + n)
+    db.session.execute(update(MedicineBatch).where(MedicineBatch.id == batch.id).values(quantity=MedicineBatch.quantity + n)
                        .execution_options(synchronize_session=False))
     db.session.expire(batch, ["quantity"])
     move = Move(batch_id=batch.id, station_id=batch.station_id, kind="in", quantity=n, note=note,
@@ -70,7 +70,7 @@ def stock_in(batch: Batch, quantity, *, by: User | None = None, note: str = "") 
     return move
 
 
-def take(batch: Batch, kind: str, quantity, *, today: dt.date, resident_name: str = "", resident_phone: str = "",
+def take(batch: MedicineBatch, kind: str, quantity, *, today: dt.date, resident_name: str = "", resident_phone: str = "",
          note: str = "", by: User | None = None) -> Move:
     """Take stock out of a batch: `give` (consumed) or `lend` (to come back)
     to a resident named by name and phone, or `out` (other use)."""
@@ -89,8 +89,8 @@ def take(batch: Batch, kind: str, quantity, *, today: dt.date, resident_name: st
             phone = digits
         elif not PHONE.match(phone):
             raise StationsError(_("Give the resident's phone number (11 digits)."), "resident_phone")
-    res = db.session.execute(update(Batch).where(Batch.id == batch.id, Batch.quantity >= n)
-                             .values(quantity=Batch.quantity - n).execution_options(synchronize_session=False))
+    res = db.session.execute(update(MedicineBatch).where(MedicineBatch.id == batch.id, MedicineBatch.quantity >= n)
+                             .values(quantity=MedicineBatch.quantity - n).execution_options(synchronize_session=False))
     if res.rowcount != 1:
         raise StationsError(_("Only %(n)s left in this batch.", n=batch.quantity), "quantity")
     db.session.expire(batch, ["quantity"])
@@ -109,14 +109,14 @@ def return_loan(move: Move, *, by: User | None = None) -> None:
                              .values(returned_at=utcnow()).execution_options(synchronize_session=False))
     if res.rowcount != 1:
         raise StationsError(_("This loan was already returned."))
-    db.session.execute(update(Batch).where(Batch.id == move.batch_id, Batch.removed_at.is_(None))
-                       .values(quantity=Batch.quantity + move.quantity).execution_options(synchronize_session=False))
+    db.session.execute(update(MedicineBatch).where(MedicineBatch.id == move.batch_id, MedicineBatch.removed_at.is_(None))
+                       .values(quantity=MedicineBatch.quantity + move.quantity).execution_options(synchronize_session=False))
     db.session.expire(move)
     record("stations.return", move.station, summary=f"{move.batch.name} ×{move.quantity}",
            community_id=move.station.community_id)
 
 
-def remove_batch(batch: Batch, reason: str, *, by: User | None = None) -> None:
+def remove_batch(batch: MedicineBatch, reason: str, *, by: User | None = None) -> None:
     """Take a batch (expired, damaged, recalled) out of the box, with a reason."""
     reason = (reason or "").strip()
     if not reason:
@@ -124,7 +124,7 @@ def remove_batch(batch: Batch, reason: str, *, by: User | None = None) -> None:
     if batch.removed_at is not None:
         raise StationsError(_("This batch was removed."), "reason")
     left = batch.quantity
-    db.session.execute(update(Batch).where(Batch.id == batch.id)
+    db.session.execute(update(MedicineBatch).where(MedicineBatch.id == batch.id)
                        .values(quantity=0, removed_at=utcnow(), removed_reason=reason[:200])
                        .execution_options(synchronize_session=False))
     db.session.expire(batch)
@@ -135,12 +135,12 @@ def remove_batch(batch: Batch, reason: str, *, by: User | None = None) -> None:
            community_id=batch.station.community_id)
 
 
-def fefo(station: Station, today: dt.date, name: str | None = None) -> list[Batch]:
+def fefo(station: Station, today: dt.date, name: str | None = None) -> list[MedicineBatch]:
     """Batches to hand out first: unexpired stock, the earliest expiry first."""
-    stmt = (select(Batch).where(Batch.station_id == station.id, Batch.removed_at.is_(None), Batch.quantity > 0,
-                                Batch.expiry >= today).order_by(Batch.name, Batch.expiry, Batch.id))
+    stmt = (select(MedicineBatch).where(MedicineBatch.station_id == station.id, MedicineBatch.removed_at.is_(None), MedicineBatch.quantity > 0,
+                                MedicineBatch.expiry >= today).order_by(MedicineBatch.name, MedicineBatch.expiry, MedicineBatch.id))
     if name:
-        stmt = stmt.where(Batch.name == name)
+        stmt = stmt.where(MedicineBatch.name == name)
     rows = db.session.scalars(stmt).all()
     seen, first = set(), []
     for b in rows:
@@ -150,11 +150,11 @@ def fefo(station: Station, today: dt.date, name: str | None = None) -> list[Batc
     return first
 
 
-def expiring_batches(station: Station, today: dt.date, days: int = WARN_DAYS) -> list[Batch]:
+def expiring_batches(station: Station, today: dt.date, days: int = WARN_DAYS) -> list[MedicineBatch]:
     """Stock in the box that expires within `days` (or has expired)."""
     return db.session.scalars(
-        select(Batch).where(Batch.station_id == station.id, Batch.removed_at.is_(None), Batch.quantity > 0,
-                            Batch.expiry <= today + dt.timedelta(days=days)).order_by(Batch.expiry, Batch.id)
+        select(MedicineBatch).where(MedicineBatch.station_id == station.id, MedicineBatch.removed_at.is_(None), MedicineBatch.quantity > 0,
+                            MedicineBatch.expiry <= today + dt.timedelta(days=days)).order_by(MedicineBatch.expiry, MedicineBatch.id)
     ).all()
 
 
@@ -162,7 +162,7 @@ EXPIRING = N_("%(station)s: %(name)s (%(n)s left) expires on %(expiry)s.")
 EXPIRED = N_("%(station)s: %(name)s (%(n)s left) expired on %(expiry)s; remove it from the box.")
 
 
-def notify_expiring(station: Station, batches: list[Batch], today: dt.date) -> int:
+def notify_expiring(station: Station, batches: list[MedicineBatch], today: dt.date) -> int:
     """Tell the station's organisers (community admins and grid workers over
     its grid) about each expiring batch, once per batch and expiry date."""
     from core.notify import notify

@@ -16,7 +16,7 @@ from core.web import paginate, render
 
 from .. import queries as q
 from ..forms import BatchForm, RemoveForm, StockInForm, TakeForm
-from ..models import Batch, Move
+from ..models import MedicineBatch, Move
 from ..services import medicine as svc
 from . import bp, station_for
 
@@ -63,7 +63,7 @@ def take(station_id):
     st = station_for(station_id, "stations.organise")
     form = TakeForm(prefix="take")
     if form.validate_on_submit():
-        batch = db.session.get(Batch, form.batch_id.data) if form.batch_id.data else None
+        batch = db.session.get(MedicineBatch, form.batch_id.data) if form.batch_id.data else None
         if batch is None or batch.station_id != st.id:
             form.batch_id.errors = [_("Choose a batch of this box.")]
         else:
@@ -83,7 +83,7 @@ def take(station_id):
 @bp.route("/batches/<int:batch_id>/in", methods=["POST"])
 @requires("stations.organise")
 def stock_in(batch_id):
-    batch = access.get_or_404(Batch, batch_id, "stations.organise")
+    batch = access.get_or_404(MedicineBatch, batch_id, "stations.organise")
     st = station_for(batch.station_id, "stations.organise")
     form = StockInForm(prefix="in")
     try:
@@ -101,7 +101,7 @@ def stock_in(batch_id):
 @bp.route("/batches/<int:batch_id>/remove", methods=["POST"])
 @requires("stations.organise")
 def remove_batch(batch_id):
-    batch = access.get_or_404(Batch, batch_id, "stations.organise")
+    batch = access.get_or_404(MedicineBatch, batch_id, "stations.organise")
     st = station_for(batch.station_id, "stations.organise")
     form = RemoveForm(prefix="rm")
     try:

@@ -11,7 +11,7 @@ from core.extensions import db
 from core.modules import set_enabled
 from core.plugins import service_records
 from plugins.stations import queries as q
-from plugins.stations.models import Batch, Move, Shift, Signup
+from plugins.stations.models import MedicineBatch, Move, Shift, Signup
 from plugins.stations.services import ShiftFull, StationsError, modes
 from plugins.stations.services import medicine as med
 from plugins.stations.services import shifts as svc
@@ -186,7 +186,7 @@ def test_medicine_box_fefo_expiry_removal_and_figures(app, world):
     assert q.station_medicine(st) == (2, 6)  # 王芳 twice is one resident
     med.return_loan(loan)
     db.session.commit()
-    assert db.session.get(Batch, late.id).quantity == 10 - 1 - 3 + 1
+    assert db.session.get(MedicineBatch, late.id).quantity == 10 - 1 - 3 + 1
     with pytest.raises(StationsError):
         med.return_loan(loan)
     db.session.rollback()
@@ -199,7 +199,7 @@ def test_medicine_box_fefo_expiry_removal_and_figures(app, world):
     assert exc.value.field == "reason"
     med.remove_batch(early, "过期")
     db.session.commit()
-    assert db.session.get(Batch, early.id).quantity == 0
+    assert db.session.get(MedicineBatch, early.id).quantity == 0
     assert db.session.scalar(db.select(Move.quantity).where(Move.batch_id == early.id, Move.kind == "remove")) == 3
     assert med.expiring_batches(st, later) == []
 
