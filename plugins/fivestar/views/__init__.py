@@ -1,0 +1,52 @@
+"""The five-star evaluation's pages: one blueprint, one file per area."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort
+from flask_login import current_user
+
+from core import access
+from core.security import can
+
+bp = Blueprint("fivestar", __name__, url_prefix="/fivestar", template_folder="../templates",
+               static_folder="../static")
+
+
+def parse_month(text: str | None) -> dt.date | None:
+    try:
+        year, month = (text or "").strip().split("-")[:2]
+        return dt.date(int(year), int(month), 1)
+    except (ValueError, TypeError):
+        return None
+
+
+def member_gate(member_id: int, action: str = "fivestar.view"):
+    """A member's page: the member themselves, or staff whose scope holds the
+    member's home node (404 otherwise, or when the module is off there)."""
+    from core.extensions import db
+    from core.models import User
+
+    from ..services.records import member_home
+
+    user = db.session.get(User, member_id) if 0 < member_id < 2**63 else None
+    home = member_home(member_id) if user is not None else None
+    if home is None:
+        abort(404)
+    if current_user.is_authenticated and current_user.id == member_id and can("fivestar.own"):
+        access.require_node(home, "fivestar.own", "fivestar")
+        return user, home
+    access.require_node(home, action, "fivestar")
+    return user, home
+
+
+@bp.app_template_filter("pts")
+def pts(value):
+    from ..services.rules import fmt
+
+    return fmt(value)
+
+
+from .. import exports  # noqa: E402,F401
+from . import batches, filing, main, public, ratings, records, rules, scores  # noqa: E402,F401

@@ -1,0 +1,125 @@
+"""Public pages (no login): a community's published monthly scores with each
+score explained down to the evidence, and the five-star public notice with
+its objection form. Names only — never a phone or ID number."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from core import access, uploads
+from core.extensions import db, limiter
+from core.forms import DomainError, show_error
+from core.models import GridNode
+from core.security import public
+from core.web import paginate, render
+
+from .. import queries
+from ..forms import ObjectionForm
+from ..models import (
+    MODULE,
+    Amendment,
+    Batch,
+    ManualRecord,
+    MemberScore,
+    Nomination,
+    ScoreLine,
+    ScoreMonth,
+)
+from ..services import batches as batches_svc
+from . import bp
+
+
+@bp.route("/public/<int:node_id>")
+@public
+def public_community(node_id):
+    node = db.session.get(GridNode, node_id)
+    if node is None or node.level != "community":
+        abort(404)
+    months = list(db.session.scalars(queries.public_months(node.id).limit(24)))
+    chosen = next((m for m in months if m.month.strftime("%Y-%m") == request.args.get("month")),
+                  months[0] if months else None)
+    page = paginate(queries.public_scores(chosen.id), per_page=50) if chosen else None
+    return render("fivestar/public_community.html", node=node, months=months, chosen=chosen, page=page)
+
+
+def _public_score(score_id: int) -> MemberScore:
+    if not 0 < score_id < 2**63:
+        abort(404)
+    sc = db.session.scalar(
+        select(MemberScore).join(ScoreMonth, ScoreMonth.id == MemberScore.month_id)
+        .where(MemberScore.id == score_id, ScoreMonth.state == "published",
+               access.module_condition(MODULE, ScoreMonth.community_id))
+        .options(selectinload(MemberScore.lines)))
+    if sc is None:
+        abort(404)
+    return sc
+
+
+@bp.route("/public/score/<int:score_id>")
+@public
+def public_score(score_id):
+    sc = _public_score(score_id)
+    amendments = list(db.session.scalars(select(Amendment).where(Amendment.score_id == sc.id)
+                                         .order_by(Amendment.at)))
+    manual = {f"manual:{r.id}": r for r in db.session.scalars(select(ManualRecord).where(
+        ManualRecord.id.in_([int(line.key.split(":")[1]) for line in sc.lines
+                             if line.source == MODULE and line.key.startswith("manual:")])))}
+    return render("fivestar/public_score.html", sc=sc, amendments=amendments, manual=manual)
+
+
+@bp.route("/public/evidence/<int:record_id>")
+@public
+def public_evidence(record_id):
+    """A manual record's evidence file, once it explains a published score."""
+    if not 0 < record_id < 2**63:
+        abort(404)
+    rec = db.session.get(ManualRecord, record_id)
+    if rec is None or not rec.evidence_file:
+        abort(404)
+    shown = db.session.scalar(
+        select(ScoreLine.id).join(MemberScore, MemberScore.id == ScoreLine.score_id)
+        .join(ScoreMonth, ScoreMonth.id == MemberScore.month_id)
+        .where(ScoreLine.source == MODULE, ScoreLine.key == rec.key, ScoreMonth.state == "published",
+               access.module_condition(MODULE, ScoreMonth.community_id)).limit(1))
+    if shown is None:
+        abort(404)
+    return uploads.send(rec.evidence_file, mimetype=rec.evidence_type)
+
+
+@bp.route("/public/batch/<int:batch_id>")
+@public
+def public_batch(batch_id):
+    b = db.session.get(Batch, batch_id) if 0 < batch_id < 2**63 else None
+    if b is None or b.state == "nominating" or not access.module_on_at(MODULE, None):
+        abort(404)
+    page = paginate(queries.public_nominations(b.id), per_page=50)
+    return render("fivestar/public_batch.html", b=b, page=page, form=ObjectionForm(),
+                  open=batches_svc.in_notice(b))
+
+
+@bp.route("/public/nomination/<int:nomination_id>/object", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config.get("FIVESTAR_OBJECTION_LIMIT", "5 per 10 minutes"), methods=["POST"])
+def public_object(nomination_id):
+    n = db.session.scalar(select(Nomination).where(
+        Nomination.id == nomination_id, Nomination.state.in_(("approved", "awarded", "withdrawn")),
+        access.module_condition(MODULE, Nomination.community_id))) if 0 < nomination_id < 2**63 else None
+    if n is None:
+        abort(404)
+    form = ObjectionForm()
+    done = False
+    if form.validate_on_submit():
+        if form.website.data:  # a bot filled the hidden field
+            return redirect(url_for("fivestar.public_batch", batch_id=n.batch_id))
+        try:
+            batches_svc.object_to(n, form.reason.data, form.contact.data or "")
+            db.session.commit()
+            done = True
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+    return render("fivestar/public_object.html", n=n, form=form, done=done,
+                  open=batches_svc.in_notice(n.batch), msg=_("Objection received"))
