@@ -63,9 +63,9 @@ def batch(batch_id):
     chosen = next((c for c in nominate_in if c.id == cid), nominate_in[0] if len(nominate_in) == 1 else None)
     proposals = batches_svc.proposals(b, chosen.id) if chosen and b.state == "nominating" else None
     page = paginate(queries.nominations(b.id), per_page=40)
-    objections = list(db.session.scalars(access.scoped(
-        select(Objection).join(Nomination, Nomination.id == Objection.nomination_id)
-        .where(Nomination.batch_id == b.id).order_by(Objection.at), Objection, community=None)))
+    # scoped() joins the nomination (the objection's parent) itself.
+    objections = list(db.session.scalars(access.scoped(select(Objection).order_by(Objection.at), Objection,
+                                                       community=None).where(Nomination.batch_id == b.id)))
     return render("fivestar/batch.html", b=b, page=page, proposals=proposals, chosen=chosen,
                   nominate_in=nominate_in, objections=objections, quarters=batches_svc.quarters(b),
                   nominate=NominateForm(), decide=DecideForm(), answer=AnswerForm(), token=edit_token(b, ["state"]),

@@ -113,6 +113,8 @@ def round_sheet(round_id):
     if form.validate_on_submit():
         key = "sheet:" + " ".join(form.representative.data.split())
         try:
+            if ratings_svc.already_rated(rnd.id, form.member.data, key):
+                raise DomainError(_("This representative has already rated this member."), "representative")
             resp = ratings_svc.submit(rnd=rnd, member_id=form.member.data, resident_key=key, channel="sheet",
                                       stars=[form[f"s{i}"].data for i in range(len(rnd.items))],
                                       opinion=form.opinion.data)
