@@ -91,7 +91,7 @@ def build(scale, rng: random.Random, report) -> None:
     for cid, m in everyone:
         for month in MONTHS:
             good = m in first or (m in second and month >= dt.date(2025, 1, 1))
-            for k in range(3 if good else 2):
+            for _k in range(3 if good else 2):
                 kind, title = rng.choice(TITLES)
                 rows.append({"node_id": home.get(m, cid), "community_id": cid, "member_id": m,
                              "day": month + dt.timedelta(days=rng.randrange(2, 26)), "hours": rng.choice((1, 1.5, 2, 3)),
@@ -122,7 +122,7 @@ def build(scale, rng: random.Random, report) -> None:
                     opinion = rng.choice(["", "", "服务很热心", "有求必应，谢谢", "希望多来小区看看"])
                     responses.append({"round_id": rnd.id, "member_id": m, "resident_key": f"sheet:居民代表{i + 1}",
                                       "channel": "sheet", "stars": stars, "average": round(sum(stars) / 3, 2),
-                                      "opinion": opinion, "moderation": "approved" if opinion else "approved",
+                                      "opinion": opinion, "moderation": "approved",
                                       "created_at": utcnow()})
     db.session.execute(insert(RatingResponse), responses)
     db.session.flush()
