@@ -114,7 +114,8 @@ def decide(nomination_id):
     return redirect(url_for("fivestar.batch", batch_id=n.batch_id))
 
 
-@bp.route("/batches/<int:batch_id>/<any(notice, award):step>", methods=["POST"])
+@bp.route("/batches/<int:batch_id>/notice", methods=["POST"], defaults={"step": "notice"})
+@bp.route("/batches/<int:batch_id>/award", methods=["POST"], defaults={"step": "award"})
 @requires("fivestar.file")
 def batch_step(batch_id, step):
     b = access.get_or_404(Batch, batch_id, "fivestar.file")

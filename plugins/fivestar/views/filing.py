@@ -65,7 +65,8 @@ def filing(filing_id):
                   form=NoteForm(), token=edit_token(f, ["state"]), may_file=can("fivestar.file"))
 
 
-@bp.route("/filings/<int:filing_id>/<any(file, return):step>", methods=["POST"])
+@bp.route("/filings/<int:filing_id>/file", methods=["POST"], defaults={"step": "file"})
+@bp.route("/filings/<int:filing_id>/return", methods=["POST"], defaults={"step": "return"})
 @requires("fivestar.file")
 def filing_step(filing_id, step):
     f = access.get_or_404(QuarterFiling, filing_id, "fivestar.file")

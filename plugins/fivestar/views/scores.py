@@ -75,7 +75,8 @@ def month(month_id):
                   may=can("fivestar.score", sm.community))
 
 
-@bp.route("/scores/<int:month_id>/<any(review, publish):step>", methods=["POST"])
+@bp.route("/scores/<int:month_id>/review", methods=["POST"], defaults={"step": "review"})
+@bp.route("/scores/<int:month_id>/publish", methods=["POST"], defaults={"step": "publish"})
 @requires("fivestar.score")
 def month_step(month_id, step):
     sm = access.get_or_404(ScoreMonth, month_id, "fivestar.score")
