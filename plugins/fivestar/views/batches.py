@@ -66,7 +66,7 @@ def batch(batch_id):
     # scoped() joins the nomination (the objection's parent) itself.
     objections = list(db.session.scalars(access.scoped(select(Objection).order_by(Objection.at), Objection,
                                                        community=None).where(Nomination.batch_id == b.id)))
-    return render("fivestar/batch.html", b=b, page=page, proposals=proposals, chosen=chosen,
+    return render("fivestar/batch.html", b=b, page=page, proposals=proposals, nominating_in=chosen,
                   nominate_in=nominate_in, objections=objections, quarters=batches_svc.quarters(b),
                   nominate=NominateForm(), decide=DecideForm(), answer=AnswerForm(), token=edit_token(b, ["state"]),
                   may_file=can("fivestar.file"), today=clock.today())

@@ -42,7 +42,7 @@ def public_community(node_id):
     chosen = next((m for m in months if m.month.strftime("%Y-%m") == request.args.get("month")),
                   months[0] if months else None)
     page = paginate(queries.public_scores(chosen.id), per_page=50) if chosen else None
-    return render("fivestar/public_community.html", node=node, months=months, chosen=chosen, page=page)
+    return render("fivestar/public_community.html", node=node, months=months, shown=chosen, page=page)
 
 
 def _public_score(score_id: int) -> MemberScore:

@@ -125,3 +125,31 @@ def test_rules_refuse_bad_input(world, app):
         with pytest.raises(FivestarError):
             rules_svc.create_version(valid_from=dt.date(2026, 5, 1), rules=[], items=[], rating_weight=1,
                                      month_cap=None, note="", user_id=None)
+
+
+def test_with_stations_switched_off_the_month_is_scored_from_manual_records(make_world):
+    from core.modules import set_enabled
+
+    shifts = []
+    app, w = make_world(duty_plugin(shifts))
+    shifts.append((w.m1.id, dt.date(2026, 3, 5), 4.0, w.c1.id))
+    with app.test_request_context(), clock.frozen("2026-03-20 02:00"):
+        records.add_manual(node=w.c1, member_id=w.m1.id, day=dt.date(2026, 3, 6), hours=1, kind="service",
+                           title="清理楼道", user_id=None)
+        set_enabled(w.c1.id, "stations", False, None)
+        db.session.commit()
+    with app.test_request_context(), clock.frozen(AFTER):
+        sm = scoring.compute_month(w.c1, MONTH)
+        assert [(line.source, line.points) for line in _score(sm, w.m1).lines] == [("fivestar", 3.0)]
+        set_enabled(w.c1.id, "stations", True, None)
+        sm = scoring.compute_month(w.c1, MONTH)  # on again: its records appear without retyping
+        assert [line.source for line in _score(sm, w.m1).lines] == ["stations", "fivestar"]
+
+
+def test_with_no_other_module_installed_manual_records_score(world, app):
+    with app.test_request_context(), clock.frozen("2026-03-20 02:00"):
+        records.add_manual(node=world.tree.zones[0], member_id=world.m1.id, day=dt.date(2026, 3, 6), hours=1,
+                           kind="service", title="清理楼道", user_id=None)
+    with app.test_request_context(), clock.frozen(AFTER):
+        sm = scoring.compute_month(world.c1, MONTH)
+        assert _score(sm, world.m1).points == 3.0
