@@ -14,7 +14,18 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 
 from core.hookspecs import hookimpl
-from core.plugins import Action, Asset, Export, Module, NavItem, Panel, Widget
+from core.plugins import (
+    Action,
+    Asset,
+    Export,
+    Module,
+    NavItem,
+    NotificationKind,
+    Panel,
+    Periodic,
+    Task,
+    Widget,
+)
 
 HERE = Path(__file__).parent
 STAFF = ("district_admin", "community_admin", "grid_worker")
@@ -98,6 +109,31 @@ def wangge_migrations_dir():
 @hookimpl
 def wangge_translations_dir():
     return str(HERE / "translations")
+
+
+@hookimpl
+def wangge_tasks():
+    from .tasks import COMPUTE, compute_month_task
+
+    return [Task(COMPUTE, compute_month_task, _l("Compute a community's monthly scores"))]
+
+
+@hookimpl
+def wangge_periodic_tasks():
+    from .tasks import monthly
+
+    # Early on the 1st: last month is over everywhere in the district.
+    return [Periodic("fivestar.monthly_scores", monthly, schedule={"day": "1", "hour": "2", "minute": "30"})]
+
+
+@hookimpl
+def wangge_notification_kinds():
+    return [
+        NotificationKind("fivestar.month_computed", _l("A month's scores are computed and wait for review")),
+        NotificationKind("fivestar.month_published", _l("My monthly service score is published")),
+        NotificationKind("fivestar.quarter_submitted", _l("A community submitted its quarter for filing")),
+        NotificationKind("fivestar.objection", _l("An objection to a five-star nomination")),
+    ]
 
 
 @hookimpl

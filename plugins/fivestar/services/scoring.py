@@ -100,14 +100,20 @@ def is_published(community_id: int, day: dt.date) -> bool:
     return m is not None and m.state == "published"
 
 
+def check_computable(community_id: int, month: dt.date) -> ScoreMonth | None:
+    """Refuse a month that has not ended or is published; the month's row if any."""
+    if month_end(month) >= clock.today():
+        raise FivestarError(_("A month is scored after it ends."), "month")
+    sm = month_of(community_id, month)
+    if sm is not None and sm.state == "published":
+        raise FivestarError(_("This month is published: correct a score with an amendment."), "month")
+    return sm
+
+
 def compute_month(community: GridNode, month: dt.date, user_id: int | None = None) -> ScoreMonth:
     """(Re)compute a community's month from the records; refused once published."""
     month = month.replace(day=1)
-    if month_end(month) >= clock.today():
-        raise FivestarError(_("A month is scored after it ends."), "month")
-    sm = month_of(community.id, month)
-    if sm is not None and sm.state == "published":
-        raise FivestarError(_("This month is published: correct a score with an amendment."), "month")
+    sm = check_computable(community.id, month)
     rule_set = rules_svc.in_force(month)
     if sm is None:
         sm = ScoreMonth(community_id=community.id, month=month, rule_set_id=rule_set.id)

@@ -18,6 +18,7 @@ from ..forms import NoteForm, SubmitQuarterForm
 from ..models import QuarterFiling
 from ..services import filing as filing_svc
 from ..services import previous_quarters
+from ..tasks import tell_submitted
 from . import bp
 
 
@@ -46,6 +47,7 @@ def filing_submit():
         try:
             f = filing_svc.submit(node.id, form.year.data, form.quarter.data, current_user.id)
             audit.record("fivestar.submit", obj=f, summary=f"{node.name} {f.label}")
+            tell_submitted(f)
             commit_or_error("quarter", _("This quarter has already been submitted."))
         except DomainError as exc:
             db.session.rollback()

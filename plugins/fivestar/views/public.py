@@ -29,6 +29,7 @@ from ..models import (
     ScoreMonth,
 )
 from ..services import batches as batches_svc
+from ..tasks import tell_objection
 from . import bp
 
 
@@ -115,7 +116,9 @@ def public_object(nomination_id):
         if form.website.data:  # a bot filled the hidden field
             return redirect(url_for("fivestar.public_batch", batch_id=n.batch_id))
         try:
-            batches_svc.object_to(n, form.reason.data, form.contact.data or "")
+            o = batches_svc.object_to(n, form.reason.data, form.contact.data or "")
+            db.session.flush()
+            tell_objection(o)
             db.session.commit()
             done = True
         except DomainError as exc:

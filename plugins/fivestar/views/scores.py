@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from core import access, audit, clock
+from core import access, audit, clock, jobs
 from core.extensions import db
 from core.forms import DomainError, StaleEdit, check_edit, edit_token, show_error
 from core.forms import commit as commit_or_error
@@ -20,6 +20,7 @@ from .. import queries
 from ..forms import AmendForm, ComputeForm, NoteForm
 from ..models import Amendment, MemberScore, ScoreMonth
 from ..services import month_start, scoring
+from ..tasks import COMPUTE, tell_published
 from . import bp, parse_month
 
 
@@ -52,15 +53,17 @@ def compute():
         try:
             if month is None:
                 raise DomainError(_("Give the month as YYYY-MM."), "month")
-            sm = scoring.compute_month(node, month, current_user.id)
-            audit.record("fivestar.compute", obj=sm, summary=f"{node.name} {month:%Y-%m}")
-            commit_or_error("month")
+            scoring.check_computable(node.id, month)
         except DomainError as exc:
-            db.session.rollback()
             show_error(form, exc)
         else:
-            flash(_("Scores computed; review them, then publish."), "success")
-            return redirect(url_for("fivestar.month", month_id=sm.id))
+            # Scoring reads every module's records: a job, with its progress on the job's page.
+            audit.record("fivestar.compute", obj=node, summary=f"{node.name} {month:%Y-%m}")
+            job = jobs.start(COMPUTE, params={"community_id": node.id, "month": month.strftime("%Y-%m")},
+                             title=_("Scores of %(community)s for %(month)s", community=node.name,
+                                     month=month.strftime("%Y-%m")), community_id=node.id)
+            flash(_("The scores are being computed; you will be told when they are ready to review."), "success")
+            return redirect(url_for("jobs.detail", job_id=job.id))
     page = paginate(queries.months(), per_page=20)
     return render("fivestar/scores.html", page=page, form=form, communities=queries.communities(),
                   community_id=None), 422
@@ -84,6 +87,8 @@ def month_step(month_id, step):
         check_edit(sm, request.form.get("edit_token"), ["state"], {"state": _("State")})
         (scoring.review if step == "review" else scoring.publish)(sm, current_user.id)
         audit.record(f"fivestar.{step}", obj=sm, summary=f"{sm.community.name} {sm.month:%Y-%m}")
+        if step == "publish":
+            tell_published(sm, db.session.scalars(db.select(MemberScore).where(MemberScore.month_id == sm.id)))
         commit_or_error()
     except (DomainError, StaleEdit) as exc:
         db.session.rollback()
