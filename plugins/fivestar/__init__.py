@@ -151,6 +151,13 @@ def wangge_node_holders(node_ids):
 
 
 @hookimpl
+def wangge_node_moved(node_id, old_path, new_path):
+    from .services.records import follow_node_move
+
+    follow_node_move(new_path)
+
+
+@hookimpl
 def wangge_demo_data(scale, rng, report):
     from .demo import build
 

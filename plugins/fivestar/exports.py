@@ -19,10 +19,11 @@ from .views import bp
 @bp.route("/export/scores.xlsx")
 @requires("fivestar.export")
 def scores_xlsx():
-    stmt = (select(MemberScore).join(ScoreMonth, ScoreMonth.id == MemberScore.month_id)
-            .where(ScoreMonth.state == "published").order_by(ScoreMonth.month.desc(), ScoreMonth.community_id,
-                                                             MemberScore.member_id))
-    rows = db.session.scalars(access.scoped(stmt, MemberScore, "fivestar.export", community=None).limit(50000))
+    # scoped() joins the score's month (its parent) itself.
+    stmt = access.scoped(select(MemberScore), MemberScore, "fivestar.export", community=None)
+    stmt = stmt.where(ScoreMonth.state == "published").order_by(
+        ScoreMonth.month.desc(), ScoreMonth.community_id, MemberScore.member_id)
+    rows = db.session.scalars(stmt.limit(50000))
     audit.record("fivestar.export", summary="monthly scores")
     db.session.commit()
     return xlsx_response(

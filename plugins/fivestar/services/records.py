@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from core import clock, uploads
 from core.extensions import db
-from core.models import GridNode, RoleGrant, User
+from core.models import GridNode, RoleGrant, User, subtree
 from core.plugins import ServiceRecord, service_records
 
 from ..models import MODULE, ManualRecord, Rejection
@@ -132,3 +132,14 @@ def find_record(community_id: int, member_id: int, source: str, key: str, day: d
         if r.source == source and r.key == key:
             return r
     return None
+
+
+def follow_node_move(new_path: str) -> None:
+    """A grid node moved (the core rewrote the tree): manual records under it
+    take the community their node now lies in."""
+    moved = select(GridNode.id).where(subtree(GridNode.path, new_path))
+    db.session.execute(
+        update(ManualRecord).where(ManualRecord.node_id.in_(moved))
+        .values(community_id=select(GridNode.community_id).where(GridNode.id == ManualRecord.node_id)
+                .scalar_subquery())
+        .execution_options(synchronize_session=False))
