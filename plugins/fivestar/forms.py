@@ -47,7 +47,8 @@ class RuleRow(FlaskForm):
 
     source = StringField(_l("Source"), validators=[Length(max=40)])
     kind = StringField(_l("Kind"), validators=[Length(max=40)])
-    per = SelectField(_l("Per"), choices=[("hour", _l("hour")), ("record", _l("record"))])
+    # Checked by the rules service (a blank row is skipped whatever it says).
+    per = SelectField(_l("Per"), choices=[("hour", _l("hour")), ("record", _l("record"))], validate_choice=False)
     points = FloatField(_l("Points"), validators=[Optional()])
     cap = FloatField(_l("Cap a month"), validators=[Optional()])
 
