@@ -49,4 +49,24 @@ def pts(value):
 
 
 from .. import exports  # noqa: E402,F401
+
+
+@bp.app_template_filter("fs_source")
+def fs_source(source: str, kind: str = "") -> str:
+    """A record's source and kind in words: the module's title, and for the
+    manual records the kind's label (other modules' kinds are their own words)."""
+    from flask import current_app
+
+    from ..forms import KIND_LABELS
+
+    mod = current_app.extensions["wangge"].registry.modules.get(source)
+    title = str(mod.title) if mod is not None else (source if source != "*" else "*")
+    if source == "fivestar":
+        from flask_babel import gettext as _
+
+        title = _("Entered by hand")
+    label = str(KIND_LABELS[kind]) if source == "fivestar" and kind in KIND_LABELS else kind
+    return f"{title} · {label}" if label and label != "*" else title
+
+
 from . import batches, filing, main, public, ratings, records, rules, scores  # noqa: E402,F401
