@@ -83,7 +83,7 @@ def _member_page(member_id: int):
     rating_stmt = (select(RatingResponse).join(RatingRound, RatingRound.id == RatingResponse.round_id)
                    .where(RatingResponse.member_id == member_id).order_by(RatingRound.opens_on.desc(),
                                                                           RatingResponse.id.desc()))
-    ratings = list(db.session.scalars(rating_stmt.limit(50)))
+    ratings = _by_round(db.session.scalars(rating_stmt.limit(60)), own)
     may_score = can("fivestar.score", community)
     rs = rules_svc.in_force(today)
     adjust = AdjustForm(prefix="adj")
@@ -96,3 +96,20 @@ def _member_page(member_id: int):
                   stars=batches_svc.stars_of(member_id), may_score=may_score, reject_form=RejectForm(),
                   adjust=adjust, published=published,
                   adjustments=list(db.session.scalars(queries.member_adjustments(member_id).limit(20))))
+
+
+def _by_round(responses, own: bool) -> list[dict]:
+    """Ratings grouped by round: the average, the count and the opinions
+    (a member sees only the opinions the community approved)."""
+    rounds: dict[int, dict] = {}
+    for r in responses:
+        d = rounds.setdefault(r.round_id, {"half": r.round.half, "community": r.round.community.name, "n": 0,
+                                           "sum": 0.0, "sheets": 0, "opinions": []})
+        d["n"] += 1
+        d["sum"] += r.average
+        d["sheets"] += r.channel == "sheet"
+        if r.opinion and (not own or r.moderation == "approved"):
+            d["opinions"].append(r)
+    for d in rounds.values():
+        d["average"] = round(d["sum"] / d["n"], 2)
+    return list(rounds.values())
