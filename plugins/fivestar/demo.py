@@ -64,6 +64,7 @@ def _members(rng: random.Random, names: Names, communities) -> dict[int, list[in
             ids.append(user.id)
         out[c.id] = ids
     db.session.flush()
+    records_svc.sync_members()
     return out
 
 

@@ -41,7 +41,7 @@ def _signed_in(model):
     return true() if current_user.is_authenticated else false()
 
 
-@anchored(MODULE, node="node_id", url_args=("rule_set_id",), reach=_signed_in)
+@anchored(MODULE, node="node_id", reach=_signed_in)
 class RuleSet(db.Model):
     """One version of the district's scoring rules, in force from `valid_from`
     (a month's first day) until the next version. Never edited: a change is a
@@ -64,6 +64,26 @@ class RuleSet(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("node_id", "number"), UniqueConstraint("node_id", "valid_from"))
+
+
+@anchored(MODULE, node="node_id", url_args=("member_id",))
+class Member(db.Model):
+    """A member as this module knows them: the user (a `member` grant) and the
+    grid node they are registered on, copied from the grants by
+    services.records.sync_members(). Member pages are gated through it."""
+
+    __tablename__ = "fivestar_member"
+
+    id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True, autoincrement=False)
+    node_id: Mapped[int] = mapped_column(ForeignKey("grid_node.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("grid_node.id"), index=True)
+    since: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def display_name(self) -> str:
+        return self.user.display_name
 
 
 @anchored(MODULE, node="node_id", url_args=("record_id",))
@@ -96,7 +116,7 @@ class ManualRecord(db.Model):
         return f"manual:{self.id}"
 
 
-@anchored(MODULE, node="community_id", url_args=("rejection_id",))
+@anchored(MODULE, node="community_id")
 class Rejection(db.Model):
     """A community rejected one service record (of any module): it scores nothing."""
 
@@ -115,7 +135,7 @@ class Rejection(db.Model):
     __table_args__ = (UniqueConstraint("community_id", "source", "key"),)
 
 
-@anchored(MODULE, node="community_id", url_args=("adjustment_id",))
+@anchored(MODULE, node="community_id")
 class Adjustment(db.Model):
     """A bonus or deduction item of the rules applied to a member for a month."""
 
@@ -185,7 +205,7 @@ class MemberScore(db.Model):
         return round(self.points + self.amended, 2)
 
 
-@anchored(MODULE, via="score", url_args=("line_id",))
+@anchored(MODULE, via="score")
 class ScoreLine(db.Model):
     """One line of a score's explanation: a record and the rule that scored it,
     an adjustment, or the resident rating."""
@@ -214,7 +234,7 @@ class ScoreLine(db.Model):
     score: Mapped[MemberScore] = relationship(back_populates="lines")
 
 
-@anchored(MODULE, via="score", url_args=("amendment_id",))
+@anchored(MODULE, via="score")
 class Amendment(db.Model):
     """A correction of a published score, with its reason; shown as such."""
 

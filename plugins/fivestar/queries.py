@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 
 from core import access
 from core.extensions import db
-from core.models import GridNode, RoleGrant, User
+from core.models import GridNode
 
 from .models import (
     Adjustment,
     Batch,
     ManualRecord,
+    Member,
     MemberScore,
     Nomination,
     QuarterFiling,
@@ -38,14 +39,11 @@ def community_choices(action="fivestar.view"):
 
 
 def members_stmt(community_id: int | None = None, action="fivestar.view"):
-    """Members (a `member` grant) on nodes in scope, optionally of one community."""
-    stmt = (select(User).join(RoleGrant, RoleGrant.user_id == User.id)
-            .join(GridNode, GridNode.id == RoleGrant.node_id).where(RoleGrant.role == "member"))
+    """Members (fivestar_member, synced from the grants) in scope, optionally of one community."""
+    stmt = select(Member).order_by(Member.id)
     if community_id is not None:
-        stmt = stmt.where((GridNode.id == community_id) | (GridNode.community_id == community_id))
-    stmt = stmt.where(access.scope_condition(GridNode.path, func.coalesce(GridNode.community_id, GridNode.id),
-                                             module=MODULE, action=action, community=None))
-    return stmt.distinct().order_by(User.id)
+        stmt = stmt.where(Member.community_id == community_id)
+    return access.scoped(stmt, Member, action, community=None)
 
 
 def months(community_id=None):

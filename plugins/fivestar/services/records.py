@@ -7,14 +7,14 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import DateTime, func, literal, or_, select, update
 
 from core import clock, uploads
 from core.extensions import db
 from core.models import GridNode, RoleGrant, User, subtree
 from core.plugins import ServiceRecord, service_records
 
-from ..models import MODULE, ManualRecord, Rejection
+from ..models import MODULE, ManualRecord, Member, Rejection
 from . import FivestarError
 
 KINDS = ("service", "problem", "duty", "publicity", "mediation", "other")
@@ -135,11 +135,43 @@ def find_record(community_id: int, member_id: int, source: str, key: str, day: d
 
 
 def follow_node_move(new_path: str) -> None:
-    """A grid node moved (the core rewrote the tree): manual records under it
-    take the community their node now lies in."""
+    """A grid node moved (the core rewrote the tree): manual records and
+    members under it take the community their node now lies in."""
     moved = select(GridNode.id).where(subtree(GridNode.path, new_path))
+    db.session.execute(
+        update(Member).where(Member.node_id.in_(moved))
+        .values(community_id=select(func.coalesce(GridNode.community_id, GridNode.id))
+                .where(GridNode.id == Member.node_id).scalar_subquery())
+        .execution_options(synchronize_session=False))
     db.session.execute(
         update(ManualRecord).where(ManualRecord.node_id.in_(moved))
         .values(community_id=select(GridNode.community_id).where(GridNode.id == ManualRecord.node_id)
                 .scalar_subquery())
+        .execution_options(synchronize_session=False))
+
+
+def sync_members(member_ids=None) -> None:
+    """Register in fivestar_member every user holding a `member` grant (or
+    these ones), and follow a member whose home node changed. Two set-based
+    statements; a concurrent run inserting the same member is ignored."""
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    home = (select(RoleGrant.user_id.label("id"), func.min(RoleGrant.node_id).label("node_id"))
+            .where(RoleGrant.role == "member").group_by(RoleGrant.user_id))
+    if member_ids is not None:
+        home = home.where(RoleGrant.user_id.in_(list(member_ids)))
+    home = home.subquery()
+    rows = (select(home.c.id, home.c.node_id, func.coalesce(GridNode.community_id, GridNode.id),
+                   literal(clock.utcnow(), DateTime))
+            .join(GridNode, GridNode.id == home.c.node_id)
+            .where(~select(Member.id).where(Member.id == home.c.id).exists()))
+    stmt = insert(Member.__table__).from_select(["id", "node_id", "community_id", "since"], rows)
+    db.session.execute(stmt.on_conflict_do_nothing())
+    moved = select(home.c.node_id).where(home.c.id == Member.id).scalar_subquery()
+    db.session.execute(
+        update(Member).where(Member.node_id != moved)
+        .values(node_id=moved, community_id=select(func.coalesce(GridNode.community_id, GridNode.id))
+                .where(GridNode.id == moved).scalar_subquery())
         .execution_options(synchronize_session=False))

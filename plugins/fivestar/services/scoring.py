@@ -126,6 +126,7 @@ def compute_month(community: GridNode, month: dt.date, user_id: int | None = Non
         sm.rule_set_id, sm.state, sm.computed_at, sm.reviewed_by_id = rule_set.id, "computed", utcnow(), None
     members = records_svc.members_of(community.id)
     ids = [m.id for m in members]
+    records_svc.sync_members(ids)
     by_member: dict[int, list] = {i: [] for i in ids}
     for rec in records_svc.collect(community.id, ids, month, month_end(month)):
         by_member.setdefault(rec.member_id, []).append(rec)

@@ -24,21 +24,22 @@ def parse_month(text: str | None) -> dt.date | None:
 
 def member_gate(member_id: int, action: str = "fivestar.view"):
     """A member's page: the member themselves, or staff whose scope holds the
-    member's home node (404 otherwise, or when the module is off there)."""
-    from core.extensions import db
-    from core.models import User
+    member's home node (404 otherwise, or when the module is off there).
+    Returns (user, home node)."""
+    from ..models import Member
+    from ..services.records import member_home, sync_members
 
-    from ..services.records import member_home
-
-    user = db.session.get(User, member_id) if 0 < member_id < 2**63 else None
-    home = member_home(member_id) if user is not None else None
-    if home is None:
+    if not 0 < member_id < 2**63:
         abort(404)
+    sync_members([member_id])  # a member granted a moment ago has a page at once
     if current_user.is_authenticated and current_user.id == member_id and can("fivestar.own"):
+        home = member_home(member_id)
+        if home is None:
+            abort(404)
         access.require_node(home, "fivestar.own", "fivestar")
-        return user, home
-    access.require_node(home, action, "fivestar")
-    return user, home
+        return current_user._get_current_object(), home
+    member = access.get_or_404(Member, member_id, action)
+    return member.user, member_home(member_id)
 
 
 @bp.app_template_filter("pts")

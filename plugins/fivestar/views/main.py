@@ -44,9 +44,11 @@ def widget():
 @requires("fivestar.view")
 def node_panel(node_id):
     node = access.require_node(node_id, "fivestar.view", "fivestar")
+    records_svc.sync_members()
     members = paginate(queries.members_stmt(node.id if node.level == "community" else node.community_id)
                        if node.level != "district" else queries.members_stmt(), per_page=10, count=False) \
         if node.level in ("district", "community") else None
+    db.session.commit()
     return render("fivestar/panel.html", node=node, figures=queries.node_figures(node), members=members)
 
 
@@ -60,7 +62,9 @@ def me():
 @requires("fivestar.view")
 def members():
     cid = request.args.get("community", type=int)
+    records_svc.sync_members()
     page = paginate(queries.members_stmt(cid), per_page=20)
+    db.session.commit()
     return render("fivestar/members.html", page=page, communities=queries.communities(), community_id=cid)
 
 

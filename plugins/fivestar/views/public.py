@@ -1,11 +1,16 @@
 """Public pages (no login): a community's published monthly scores with each
 score explained down to the evidence, and the five-star public notice with
-its objection form. Names only — never a phone or ID number."""
+its objection form. Names only — never a phone or ID number.
+
+Public addresses name no database id: a community by its grid code, a score,
+an evidence file or a nomination by a signed reference (fs_ref), so ids
+cannot be walked and every integer id in a URL stays behind the object gate."""
 
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -13,6 +18,7 @@ from core import access, uploads
 from core.extensions import db, limiter
 from core.forms import DomainError, show_error
 from core.models import GridNode
+from core.modules import ModuleOff
 from core.security import public
 from core.web import paginate, render
 
@@ -33,12 +39,34 @@ from ..tasks import tell_objection
 from . import bp
 
 
-@bp.route("/public/<int:node_id>")
+def _signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="fivestar-public")
+
+
+@bp.app_template_global("fs_ref")
+def fs_ref(kind: str, ident: int) -> str:
+    """The public reference of a published score, an evidence file or a nomination."""
+    return _signer().dumps([kind, int(ident)])
+
+
+def _read(ref: str, kind: str) -> int:
+    try:
+        k, ident = _signer().loads(ref)
+        if k == kind and isinstance(ident, int) and 0 < ident < 2**63:
+            return ident
+    except (BadSignature, TypeError, ValueError):
+        pass
+    abort(404)
+
+
+@bp.route("/public/<code>")
 @public
-def public_community(node_id):
-    node = db.session.get(GridNode, node_id)
-    if node is None or node.level != "community":
+def public_community(code):
+    node = db.session.scalar(select(GridNode).where(GridNode.code == code[:40], GridNode.level == "community"))
+    if node is None:
         abort(404)
+    if not access.module_on_at(MODULE, node):
+        raise ModuleOff.for_node(MODULE, node)
     months = list(db.session.scalars(queries.public_months(node.id).limit(24)))
     chosen = next((m for m in months if m.month.strftime("%Y-%m") == request.args.get("month")),
                   months[0] if months else None)
@@ -47,8 +75,6 @@ def public_community(node_id):
 
 
 def _public_score(score_id: int) -> MemberScore:
-    if not 0 < score_id < 2**63:
-        abort(404)
     sc = db.session.scalar(
         select(MemberScore).join(ScoreMonth, ScoreMonth.id == MemberScore.month_id)
         .where(MemberScore.id == score_id, ScoreMonth.state == "published",
@@ -59,10 +85,10 @@ def _public_score(score_id: int) -> MemberScore:
     return sc
 
 
-@bp.route("/public/score/<int:score_id>")
+@bp.route("/public/score/<ref>")
 @public
-def public_score(score_id):
-    sc = _public_score(score_id)
+def public_score(ref):
+    sc = _public_score(_read(ref, "score"))
     amendments = list(db.session.scalars(select(Amendment).where(Amendment.score_id == sc.id)
                                          .order_by(Amendment.at)))
     manual = {f"manual:{r.id}": r for r in db.session.scalars(select(ManualRecord).where(
@@ -71,12 +97,11 @@ def public_score(score_id):
     return render("fivestar/public_score.html", sc=sc, amendments=amendments, manual=manual)
 
 
-@bp.route("/public/evidence/<int:record_id>")
+@bp.route("/public/evidence/<ref>")
 @public
-def public_evidence(record_id):
+def public_evidence(ref):
     """A manual record's evidence file, once it explains a published score."""
-    if not 0 < record_id < 2**63:
-        abort(404)
+    record_id = _read(ref, "evidence")
     rec = db.session.get(ManualRecord, record_id)
     if rec is None or not rec.evidence_file:
         abort(404)
@@ -101,13 +126,13 @@ def public_batch(batch_id):
                   open=batches_svc.in_notice(b))
 
 
-@bp.route("/public/nomination/<int:nomination_id>/object", methods=["GET", "POST"])
+@bp.route("/public/nomination/<ref>/object", methods=["GET", "POST"])
 @public
 @limiter.limit(lambda: current_app.config.get("FIVESTAR_OBJECTION_LIMIT", "5 per 10 minutes"), methods=["POST"])
-def public_object(nomination_id):
+def public_object(ref):
     n = db.session.scalar(select(Nomination).where(
-        Nomination.id == nomination_id, Nomination.state.in_(("approved", "awarded", "withdrawn")),
-        access.module_condition(MODULE, Nomination.community_id))) if 0 < nomination_id < 2**63 else None
+        Nomination.id == _read(ref, "nomination"), Nomination.state.in_(("approved", "awarded", "withdrawn")),
+        access.module_condition(MODULE, Nomination.community_id)))
     if n is None:
         abort(404)
     form = ObjectionForm()

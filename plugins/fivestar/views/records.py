@@ -36,6 +36,7 @@ def records():
 @requires("fivestar.record")
 def record_new():
     form = RecordForm()
+    records_svc.sync_members()
     members = list(db.session.scalars(queries.members_stmt(request.args.get("community", type=int),
                                                            "fivestar.record").limit(500)))
     form.member.choices = [(m.id, m.display_name) for m in members]

@@ -107,3 +107,11 @@ def ns(**kw):
 
 def commit():
     db.session.commit()
+
+
+def ref(app, kind: str, ident: int) -> str:
+    """The signed public reference of a score, evidence file or nomination."""
+    from plugins.fivestar.views.public import fs_ref
+
+    with app.test_request_context():
+        return fs_ref(kind, ident)

@@ -13,7 +13,7 @@ from plugins.fivestar.models import ScoreMonth
 from plugins.fivestar.services import batches, records, scoring
 from tests import factories
 
-from .conftest import AFTER, MONTH, build_world, sign_in
+from .conftest import AFTER, MONTH, build_world, ref, sign_in
 
 
 def _published_month(w, app, extra_members=0):
@@ -53,7 +53,7 @@ def test_statement_counts_do_not_grow_with_the_members_shown(app_factory):
             sm = _published_month(w, app, extra)
             client = sign_in(app.test_client(), "ca1")
             counts.append([_count_statements(client, url) for url in (
-                f"/fivestar/scores/{sm.id}", "/fivestar/records", f"/fivestar/public/{w.c1.id}")])
+                f"/fivestar/scores/{sm.id}", "/fivestar/records", f"/fivestar/public/{w.c1.code}")])
             from tests.conftest import empty_all_tables
 
             empty_all_tables()
@@ -96,7 +96,7 @@ def test_objections_are_rate_limited(app_factory):
             db.session.commit()
         anon = app.test_client()
         with clock.frozen("2026-04-03 02:00"):
-            codes = [anon.post(f"/fivestar/public/nomination/{n.id}/object", data={"reason": "异议理由充分"}).status_code
+            codes = [anon.post(f"/fivestar/public/nomination/{ref(app, 'nomination', n.id)}/object", data={"reason": "异议理由充分"}).status_code
                      for _ in range(3)]
         assert codes == [200, 200, 429]
         assert len(list(db.session.scalars(select(batches.Objection)))) == 2

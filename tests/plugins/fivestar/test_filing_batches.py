@@ -22,7 +22,7 @@ from plugins.fivestar.services import FivestarError, scoring
 from plugins.fivestar.services import ratings as ratings_svc
 from plugins.fivestar.services import rules as rules_svc
 
-from .conftest import sign_in
+from .conftest import ref, sign_in
 
 
 def publish_history(w, points: dict, months):
@@ -79,7 +79,7 @@ def test_filing_locks_the_quarter_and_later_changes_show_as_amendments(world, cl
         assert client.post(f"/fivestar/score/{sc.id}/amend", data={"delta": "-2", "reason": "重复登记"}).status_code == 302
         page = client.get(f"/fivestar/filings/{f.id}").get_data(as_text=True)
         assert "重复登记" in page and "备案后更正" in page and "88" in page  # 90 - 2
-        public = client.get(f"/fivestar/public/score/{sc.id}").get_data(as_text=True)
+        public = client.get(f"/fivestar/public/score/{ref(client.application, 'score', sc.id)}").get_data(as_text=True)
         assert "重复登记" in public and "季度备案后更正" in public
 
 
@@ -122,7 +122,8 @@ def test_a_batch_from_nomination_to_notice_objection_award_and_certificate(world
     with clock.frozen("2026-01-08 02:00"):
         notice = anon.get(f"/fivestar/public/batch/{b.id}").get_data(as_text=True)
         assert "张三" in notice and "2026-01-11" in notice
-        resp = anon.post(f"/fivestar/public/nomination/{noms[0].id}/object", data={"reason": "此人值班时经常缺席"})
+        resp = anon.post(f"/fivestar/public/nomination/{ref(app, 'nomination', noms[0].id)}/object",
+                         data={"reason": "此人值班时经常缺席"})
         assert "异议已收到" in resp.get_data(as_text=True)
         sign_in(client, "boss")
         token = client.get(f"/fivestar/batches/{b.id}").get_data(as_text=True).split(
@@ -137,7 +138,8 @@ def test_a_batch_from_nomination_to_notice_objection_award_and_certificate(world
         token = client.get(f"/fivestar/batches/{b.id}").get_data(as_text=True).split(
             'name="edit_token" value="')[1].split('"')[0]
         assert client.post(f"/fivestar/batches/{b.id}/award", data={"edit_token": token}).status_code == 302
-        late = anon.post(f"/fivestar/public/nomination/{noms[0].id}/object", data={"reason": "迟到的异议理由"})
+        late = anon.post(f"/fivestar/public/nomination/{ref(app, 'nomination', noms[0].id)}/object",
+                         data={"reason": "迟到的异议理由"})
         assert "仅在公示期内受理异议" in late.get_data(as_text=True)
     db.session.refresh(b)
     nom = db.session.get(Nomination, noms[0].id)

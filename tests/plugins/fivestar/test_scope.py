@@ -27,7 +27,7 @@ from plugins.fivestar.models import (
 from plugins.fivestar.services import batches, records, scoring
 from plugins.fivestar.services import ratings as ratings_svc
 
-from .conftest import AFTER, MONTH, sign_in
+from .conftest import AFTER, MONTH, ref, sign_in
 
 PNG = b"\x89PNG\r\n\x1a\nfake"
 
@@ -129,12 +129,36 @@ def test_with_the_module_off_its_pages_objects_and_public_pages_are_404(world, a
     anon = app.test_client()
     with app.test_request_context():
         token = ratings_svc.make_token(db.session.get(ratings_svc.RatingRound, ids["round_id"]), world.m1.id)
-    for url in (f"/fivestar/public/{world.c1.id}", f"/fivestar/public/score/{ids['score_id']}",
-                f"/fivestar/public/evidence/{ids['record_id']}", f"/fivestar/rate/{token}",
-                f"/fivestar/public/nomination/{ids['nomination_id']}/object"):
+    for url in (f"/fivestar/public/{world.c1.code}", f"/fivestar/public/score/{ref(app, 'score', ids['score_id'])}",
+                f"/fivestar/public/evidence/{ref(app, 'evidence', ids['record_id'])}", f"/fivestar/rate/{token}",
+                f"/fivestar/public/nomination/{ref(app, 'nomination', ids['nomination_id'])}/object"):
         assert anon.get(url).status_code == 404, url
     # Community 2 is untouched.
-    assert anon.get(f"/fivestar/public/{world.c2.id}").status_code == 200
+    assert anon.get(f"/fivestar/public/{world.c2.code}").status_code == 200
     set_enabled(world.c1.id, "fivestar", True, None)
     db.session.commit()
-    assert anon.get(f"/fivestar/public/score/{ids['score_id']}").status_code == 200
+    assert anon.get(f"/fivestar/public/score/{ref(app, 'score', ids['score_id'])}").status_code == 200
+
+
+def test_public_addresses_name_no_database_id_and_refuse_a_forged_reference(world, app):
+    ids = everything_in_community_1(world, app)
+    anon = app.test_client()
+    page = anon.get(f"/fivestar/public/{world.c1.code}").get_data(as_text=True)
+    assert ref(app, "score", ids["score_id"]) in page
+    assert anon.get(f"/fivestar/public/score/{ids['score_id']}").status_code == 404
+    assert anon.get(f"/fivestar/public/score/{ref(app, 'nomination', ids['score_id'])}").status_code == 404
+    assert anon.get(f"/fivestar/public/{world.tree.estates[0].code}").status_code == 404  # not a community
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("fivestar.public"):
+            assert set(rule.arguments) <= {"code", "ref", "batch_id"}, rule.rule
+
+
+def test_every_integer_route_argument_is_named_by_an_anchor(app):
+    from werkzeug.routing import IntegerConverter
+
+    from core import access
+
+    named = {arg for a in access.anchors() for arg in a.url_args}
+    loose = [f"{rule.rule} <{name}>" for rule in app.url_map.iter_rules() if rule.endpoint.startswith("fivestar.")
+             for name, conv in rule._converters.items() if isinstance(conv, IntegerConverter) and name not in named]
+    assert loose == []

@@ -11,7 +11,7 @@ from core import clock
 from core.extensions import db
 from plugins.fivestar.models import ManualRecord, MemberScore, ScoreMonth
 
-from .conftest import AFTER, duty_plugin, orders_plugin, sign_in
+from .conftest import AFTER, duty_plugin, orders_plugin, ref, sign_in
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde\x00"
        b"\x00\x00\x0cIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
@@ -47,10 +47,10 @@ def test_a_members_month_becomes_a_published_score_explained_in_public(make_worl
     sc = db.session.scalar(db.select(MemberScore).where(MemberScore.member_id == w.m1.id))
     assert sc.points == 4 + 5 + 3
     anon = app.test_client()
-    public = anon.get(f"/fivestar/public/{w.c1.id}").get_data(as_text=True)
+    public = anon.get(f"/fivestar/public/{w.c1.code}").get_data(as_text=True)
     assert "张三" in public and "12" in public
     assert w.m1.phone is None or w.m1.phone not in public
-    explained = anon.get(f"/fivestar/public/score/{sc.id}").get_data(as_text=True)
+    explained = anon.get(f"/fivestar/public/score/{ref(app, 'score', sc.id)}").get_data(as_text=True)
     for text in ("驿站值班", "政策宣传岗接单", "调解邻里纠纷", "站长确认", "+4", "+5", "+3"):
         assert text in explained, text
     evidence = explained.split('/fivestar/public/evidence/')[1].split('"')[0]
@@ -70,7 +70,7 @@ def test_every_staff_page_renders_as_page_and_fragment(world, client):
             f"/fivestar/panel/{world.tree.zones[0].id}", "/fivestar/members", f"/fivestar/members/{world.m1.id}",
             "/fivestar/records", "/fivestar/records/new", "/fivestar/rules", "/fivestar/rules/new", "/fivestar/scores",
             f"/fivestar/scores/{sm.id}", f"/fivestar/score/{sc.id}", "/fivestar/rounds", "/fivestar/rounds/new",
-            "/fivestar/filings", "/fivestar/batches", "/fivestar/batches/new", f"/fivestar/public/{world.c1.id}"]
+            "/fivestar/filings", "/fivestar/batches", "/fivestar/batches/new", f"/fivestar/public/{world.c1.code}"]
     for url in urls:
         for headers in ({}, {"HX-Request": "true"}):
             resp = client.get(url, headers=headers)
