@@ -80,6 +80,9 @@ def build(scale, rng: random.Random, report) -> None:
     # Who is awarded in which batch: spread over the communities, decided by the seed.
     order = everyone[:]
     rng.shuffle(order)
+    # The demo login "member" is among the first batch, so signing in as them shows a star.
+    login = db.session.scalar(select(User.id).where(User.username == "member"))
+    order.sort(key=lambda cm: cm[1] != login)
     # 18 + 18 in the seed district; a smaller tree (tests) splits what it has.
     n1, n2 = BATCH_SIZES if len(order) >= sum(BATCH_SIZES) else (len(order) // 2, len(order) - len(order) // 2)
     first = {m for _c, m in order[:n1]}
