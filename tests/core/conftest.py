@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from core.extensions import db
 from core.models import RoleGrant
 from core.testing import choose_community, nav_modules, row_counts, sign_in, switch_module  # noqa: F401
