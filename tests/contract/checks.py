@@ -77,3 +77,15 @@ def may_use(username: str, app, endpoint: str) -> bool:
         select(RoleGrant.role).join(User, User.id == RoleGrant.user_id).where(User.username == username)
     ))
     return bool(roles & set(reg.actions[perm].default_roles))
+
+
+def in_scope_of(username: str, node_id: int) -> bool:
+    """Is the node inside one of the user's role grants?"""
+    from core.models import GridNode
+
+    path = db.session.get(GridNode, node_id).path
+    paths = db.session.scalars(
+        select(GridNode.path).join(RoleGrant, RoleGrant.node_id == GridNode.id)
+        .join(User, User.id == RoleGrant.user_id).where(User.username == username)
+    )
+    return any(path.startswith(p) for p in paths)

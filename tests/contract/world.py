@@ -30,6 +30,8 @@ class World:
     admin_b: str
     district_admin: str
     outsider_handler: str
+    worker_a: str = "worker"  # the demo's grid worker of community A's first estate
+    handler: str = "handler"  # the demo's handler of a department
 
 
 @functools.lru_cache(maxsize=1)
