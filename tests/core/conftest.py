@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from core.extensions import db
@@ -41,3 +43,32 @@ def fake_app(app_factory):
     yield make
     for ctx in reversed(ctxs):
         ctx.pop()
+
+
+# --- Which hooks the core called on fake plugins, in tests that passed -----------------
+
+
+def pytest_runtest_setup(item):
+    from tests.core import fakes
+
+    fakes.CALLS.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.passed:
+        from tests.core import fakes
+
+        fakes.CALLED_BY_PASSING_TESTS.update(fakes.CALLS)
+        out = os.environ.get("WANGGE_HOOK_CALLS_FILE")
+        if out and fakes.CALLS:
+            with open(out, "a", encoding="utf-8") as f:
+                f.write("\n".join(sorted(set(fakes.CALLS))) + "\n")
+
+
+def pytest_collection_modifyitems(config, items):
+    # The meta-test reads what the hook tests recorded: run it after them.
+    last = [i for i in items if i.nodeid.endswith("test_hooks_meta.py::test_every_hook_is_called_by_a_passing_test")]
+    items[:] = [i for i in items if i not in last] + last

@@ -418,3 +418,22 @@ def test_wangge_service_records_are_read_only_from_modules_on_in_the_community(f
         set_enabled(t.communities[0].id, "duty", False, None)
         db.session.commit()
         assert [r.key for r in service_records([7], day, day)] == [f"shift:{t.communities[1].id}"]
+
+
+# --- wangge_node_moved ----------------------------------------------------------------
+
+
+def test_wangge_node_moved_tells_every_module_the_old_and_new_paths(fake_app):
+    from core.grid.services import move_node
+
+    moves = []
+    app = fake_app(module_plugin("shelf", wangge_node_moved=lambda node_id, old_path, new_path:
+                                 moves.append((node_id, old_path, new_path))))
+    t = factories.build_tree()
+    estate, target = t.estates[0], t.communities[1]
+    old_path = estate.path
+    with app.test_request_context("/"):
+        move_node(estate, target)
+        db.session.commit()
+    assert moves == [(estate.id, old_path, estate.path)]
+    assert estate.path.startswith(target.path) and old_path != estate.path
