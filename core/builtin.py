@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
+from .extensions import db
+from .grid import views as grid_views
 from .hookspecs import hookimpl
+from .models import GridPost, RoleGrant
 from .plugins import Action, Export, Module, NavItem, Widget
+from .views import admin, auth, main
 
 ADMINS = ("district_admin", "community_admin")
 STAFF = ("district_admin", "community_admin", "grid_worker")
@@ -44,14 +49,7 @@ def wangge_permissions():
 
 @hookimpl
 def wangge_blueprints():
-    from .views import admin, auth, main
-
-    bps = [auth.bp, main.bp, admin.bp]
-    try:
-        from .grid import views as grid_views
-    except ImportError:  # pragma: no cover - grid pages not built yet
-        return bps
-    return [*bps, grid_views.bp]
+    return [auth.bp, main.bp, admin.bp, grid_views.bp]
 
 
 @hookimpl
@@ -84,11 +82,6 @@ def wangge_migrations_dir():
 
 @hookimpl
 def wangge_node_holders(node_ids):
-    from sqlalchemy import func, select
-
-    from .extensions import db
-    from .models import GridPost, RoleGrant
-
     out = []
     n = db.session.scalar(select(func.count()).select_from(RoleGrant).where(RoleGrant.node_id.in_(node_ids)))
     if n:

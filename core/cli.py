@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from .demo import build_demo, print_demo_logins, reset_data
 from .extensions import db
 from .models import ROLES, GridNode, RoleGrant, User
 
@@ -43,13 +44,9 @@ def init_command(admin_username, admin_password, demo_if_empty):
     has_nodes = db.session.scalar(select(func.count()).select_from(GridNode))
     if demo_if_empty:
         if not has_nodes:
-            from .demo import build_demo
-
             build_demo(scale=1, seed=1, report=click.echo)
         else:
             click.echo("The database holds data already; the demo was not loaded.")
-        from .demo import print_demo_logins
-
         print_demo_logins(click.echo)
         return
     if db.session.scalar(select(func.count()).select_from(User)):
@@ -163,8 +160,6 @@ def restore_command(source, yes):
 @with_appcontext
 def demo_command(scale, seed, reset):
     """Build the seed district (scale 1: 19 communities … 3,134 zones)."""
-    from .demo import build_demo, print_demo_logins, reset_data
-
     has_nodes = db.session.scalar(select(func.count()).select_from(GridNode))
     if has_nodes and not reset:
         raise click.ClickException("The database holds data already. Run again with --reset to replace it.")

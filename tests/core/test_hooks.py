@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import textwrap
+from pathlib import Path
 
 import click
 import pytest
@@ -269,7 +270,11 @@ def test_wangge_translations_dir_merges_the_module_s_catalog(fake_app, tmp_path)
     app = fake_app(
         module_plugin("shelf", wangge_translations_dir=lambda: str(folder), wangge_blueprints=lambda: [bp])
     )
-    assert str(folder) in app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
+    # Compiled into the instance folder at start-up, never next to the module's .po.
+    dirs = app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
+    compiled = [d for d in dirs if d.startswith(app.instance_path)]
+    assert len(compiled) == 1 and list(folder.rglob("*.mo")) == []
+    assert list(Path(compiled[0]).rglob("messages.mo"))
     client = app.test_client()
     assert client.get("/shelf/").get_data(as_text=True) == "一架假书"
     client.post("/locale", data={"locale": "en"})
