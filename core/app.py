@@ -27,6 +27,10 @@ from .plugins import Registry, build_plugin_manager, build_registry, register_bl
 from .web import current_community_id, is_fragment_request, localtime
 
 ROOT = Path(__file__).resolve().parent.parent
+# In a checkout the app's templates/ and static/ sit next to core/; an installed
+# package carries them as core/site/ (setup.py copies them there at build time).
+CHECKOUT = (ROOT / "templates").is_dir() and (ROOT / "pyproject.toml").is_file()
+SITE = ROOT if CHECKOUT else Path(__file__).resolve().parent / "site"
 INSECURE_KEYS = {"dev", "secret", "changeme", "change-me", "development"}
 
 
@@ -37,15 +41,17 @@ class WanggeState:
 
 
 def create_app(config: dict | None = None, extra_plugins: list | None = None) -> Flask:
+    # Default instance folder: instance/ of the checkout, or of the current
+    # folder for an installed package (never inside site-packages).
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get(
-        "WANGGE_INSTANCE_PATH", str(ROOT / "instance")
+        "WANGGE_INSTANCE_PATH", str((ROOT if CHECKOUT else Path.cwd()) / "instance")
     )
     app = Flask(
         __name__,
         instance_path=instance_path,
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(SITE / "templates"),
+        static_folder=str(SITE / "static"),
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _load_config(app, config)
