@@ -48,7 +48,7 @@ def test_an_entry_point_that_cannot_load_fails_start_up_naming_it(app_factory, m
 
     monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
     with pytest.raises(PluginError, match=r"Plugin 'ghost' \(wangge_ghost_not_installed\) failed to load"):
-        app_factory()
+        app_factory(LOAD_ENTRY_POINTS=True)
 
 
 def test_each_app_has_its_own_plugin_manager(app_factory):
@@ -74,13 +74,13 @@ def _with_entry_points(monkeypatch, *extra):
 def test_two_entry_points_with_one_name_fail_start_up_naming_it(app_factory, monkeypatch):
     _with_entry_points(monkeypatch, ("twin", "tests.core.fakes"), ("twin", "tests.core.conftest"))
     with pytest.raises(PluginError, match=r"Plugin 'twin' \(tests.core.conftest\): the entry-point name is taken"):
-        app_factory()
+        app_factory(LOAD_ENTRY_POINTS=True)
 
 
 def test_an_entry_point_named_like_a_built_in_fails_start_up(app_factory, monkeypatch):
     _with_entry_points(monkeypatch, ("core", "tests.core.fakes"))
     with pytest.raises(PluginError, match=r"Plugin 'core' .*taken by the core"):
-        app_factory()
+        app_factory(LOAD_ENTRY_POINTS=True)
 
 
 def test_a_hook_wrapper_on_a_declaration_hook_fails_start_up_naming_the_plugin(app_factory):
@@ -103,7 +103,7 @@ def test_a_built_in_plugin_that_fails_to_import_stops_start_up_naming_it(app_fac
 
     monkeypatch.setattr(core.plugins, "builtin_plugin_names", lambda: ["plugins.no_such_module"])
     with pytest.raises(PluginError, match=r"Plugin 'plugins.no_such_module' failed to import: No module named"):
-        app_factory()
+        app_factory(PLUGINS=None)
 
 
 def test_the_core_has_no_import_cycle_and_no_hidden_function_level_imports():
