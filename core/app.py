@@ -196,7 +196,8 @@ def _install_request_hooks(app: Flask) -> None:
             g.pop(key, None)
         # The community in scope of an object URL is the object's, whatever its
         # argument is called (node_id, problem_id, …): the module gate below follows it.
-        found = _community_of_url(registry, request.view_args or {})
+        found = _community_of_url(registry, registry.blueprint_module.get(request.blueprint or ""),
+                                  request.view_args or {})
         if found is not None:
             g.wangge_community = found[0]
 
@@ -225,11 +226,14 @@ def _install_request_hooks(app: Flask) -> None:
         return resp
 
 
-def _community_of_url(registry, view_args) -> tuple[int | None] | None:
+def _community_of_url(registry, module, view_args) -> tuple[int | None] | None:
     """(community id,) of the first anchored object named by a URL argument
-    (an anchor's url_args), or None when the URL names none (or it does not exist)."""
+    (an anchor's url_args: of the blueprint's own module, or the core's node_id),
+    or None when the URL names none (or it does not exist)."""
+    if not view_args:
+        return None
     for anchor in access.anchors():
-        if anchor.module not in registry.modules:
+        if anchor.module not in registry.modules or anchor.module not in (module, "core"):
             continue
         for arg in anchor.url_args:
             value = view_args.get(arg)

@@ -150,8 +150,14 @@ def url_values(obj) -> dict[str, int]:
 
 
 def object_routes(app, anchor) -> list:
-    """Rules that take one of the anchor's url_args."""
-    return [r for r in app.url_map.iter_rules() if set(anchor.url_args) & set(r.arguments)]
+    """Rules that take one of the anchor's url_args: the anchor's module's own
+    rules (argument names are a module's own), every module's for the core's
+    (node_id)."""
+    return [
+        r for r in app.url_map.iter_rules()
+        if set(anchor.url_args) & set(r.arguments)
+        and (anchor.module == "core" or module_of_endpoint(r.endpoint, app) == anchor.module)
+    ]
 
 
 def fill(rule, values: dict[str, int]) -> str | None:
