@@ -27,8 +27,8 @@ from ..security import (
     scope_filter,
     scope_paths,
 )
-from ..staffing import StaffingError
-from ..web import current_community_id, paginate, render
+from ..staffing import StaffingError, responsible_worker_for_node
+from ..web import current_community_id, is_fragment_request, paginate, render
 from . import importer
 from . import services as svc
 from .forms import ImportForm, LeaveForm, MoveForm, NodeForm, OrgForm, PostForm, SeatForm
@@ -130,8 +130,6 @@ def children(node_id: int):
         db.session.scalar(svc.children_stmt(node).with_only_columns(GridNode.id).offset(page.page * CHILDREN_PER_PAGE).limit(1))
     )
     # The breadcrumbs belong to the full page only; a fragment skips their query.
-    from ..web import is_fragment_request
-
     crumbs = [] if is_fragment_request() else _crumbs(node)
     return render("grid/children.html", block="children", node=node, page=page, crumbs=crumbs)
 
@@ -148,8 +146,6 @@ def node(node_id: int):
     post_cov = svc.coverage([post], day)[0] if post else None
     responsible = None
     if post_cov is None or post_cov.covering is None:
-        from ..staffing import responsible_worker_for_node
-
         responsible = responsible_worker_for_node(node, day) if node.level != "district" else None
     community_cov = None
     seats = []

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import GridNode
+from ..modules import is_enabled
 from ..security import can, in_scope, public, requires, scope_paths
 from ..web import current_community_id, render
 
@@ -118,8 +119,6 @@ def widget_summary():
 @requires("exports.view")
 def exports():
     reg = current_app.extensions["wangge"].registry
-    from ..modules import is_enabled
-
     cid = current_community_id()
     items = [e for e in reg.exports if is_enabled(e.module, cid) and (not e.permission or can(e.permission))]
     return render("exports.html", items=items)

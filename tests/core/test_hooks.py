@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import textwrap
+from pathlib import Path
 
 import click
 import pytest
@@ -269,7 +270,11 @@ def test_wangge_translations_dir_merges_the_module_s_catalog(fake_app, tmp_path)
     app = fake_app(
         module_plugin("shelf", wangge_translations_dir=lambda: str(folder), wangge_blueprints=lambda: [bp])
     )
-    assert str(folder) in app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
+    # Compiled into the instance folder at start-up, never next to the module's .po.
+    dirs = app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
+    compiled = [d for d in dirs if d.startswith(app.instance_path)]
+    assert len(compiled) == 1 and list(folder.rglob("*.mo")) == []
+    assert list(Path(compiled[0]).rglob("messages.mo"))
     client = app.test_client()
     assert client.get("/shelf/").get_data(as_text=True) == "一架假书"
     client.post("/locale", data={"locale": "en"})
@@ -543,3 +548,20 @@ def test_wangge_deliver_notification_gets_each_new_notification_in_the_user_s_la
     with app.test_request_context():
         assert notify("alerts.cover", msg, params, role="community_admin", node=t.zones[0], key="k2") == 2
     assert len(sent) == 2
+# --- wangge_node_moved ----------------------------------------------------------------
+
+
+def test_wangge_node_moved_tells_every_module_the_old_and_new_paths(fake_app):
+    from core.grid.services import move_node
+
+    moves = []
+    app = fake_app(module_plugin("shelf", wangge_node_moved=lambda node_id, old_path, new_path:
+                                 moves.append((node_id, old_path, new_path))))
+    t = factories.build_tree()
+    estate, target = t.estates[0], t.communities[1]
+    old_path = estate.path
+    with app.test_request_context("/"):
+        move_node(estate, target)
+        db.session.commit()
+    assert moves == [(estate.id, old_path, estate.path)]
+    assert estate.path.startswith(target.path) and old_path != estate.path
