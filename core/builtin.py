@@ -7,14 +7,15 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from .extensions import db
 from . import jobs, reminders
+from .extensions import db
 from .grid import tasks as grid_tasks
 from .grid import views as grid_views
 from .hookspecs import hookimpl
+from .jobs import service as jobs_service
 from .jobs import views as jobs_views
-from .notify import views as inbox_views
 from .models import GridPost, RoleGrant
+from .notify import views as inbox_views
 from .plugins import Action, Export, Module, NavItem, NotificationKind, Periodic, Task, Widget
 from .views import admin, auth, main
 
@@ -111,6 +112,8 @@ def wangge_periodic_tasks():
         Periodic("core.leave_cover", reminders.leave_cover_reminders, schedule={"hour": "7", "minute": "0"}),
         # Jobs whose consumer died are marked failed even when nobody looks.
         Periodic("core.sweep_jobs", jobs.sweep_stale, schedule={"minute": "*/5"}, per_community=False),
+        Periodic("core.clean_job_files", jobs_service.clean_old_files, schedule={"hour": "3", "minute": "30"},
+                 per_community=False),
     ]
 
 

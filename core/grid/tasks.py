@@ -8,6 +8,7 @@ from ..excel import ImportFileError, error_report_bytes
 from ..i18n import N_
 from ..jobs import JobFailed
 from ..security import scope_paths
+from ..uploads import path_of
 from . import importer
 
 TASK = "core.grid_import"
@@ -15,7 +16,6 @@ TASK = "core.grid_import"
 
 def grid_import(job, file: str, filename: str = "") -> dict:
     """Import a stored workbook (`file`, a name under the upload folder)."""
-    from ..uploads import path_of
 
     paths = scope_paths("grid.import")  # the job runs as the user who started it
 

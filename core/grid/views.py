@@ -14,11 +14,12 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from .. import security
+from .. import jobs, security
 from ..audit import record
 from ..excel import XLSX_MIME, template_bytes, xlsx_response
 from ..extensions import db
 from ..models import LEVELS, CommitteeMember, GridNode, GridPost, Leave, Organisation, User, subtree
+from ..reminders import leave_cover_reminders
 from ..security import (
     can,
     in_scope,
@@ -28,10 +29,12 @@ from ..security import (
     scope_paths,
 )
 from ..staffing import StaffingError, responsible_worker_for_node
+from ..uploads import save_bytes
 from ..web import current_community_id, is_fragment_request, paginate, render
 from . import importer
 from . import services as svc
 from .forms import ImportForm, LeaveForm, MoveForm, NodeForm, OrgForm, PostForm, SeatForm
+from .tasks import TASK
 
 bp = Blueprint("grid", __name__, url_prefix="/grid")
 
@@ -318,9 +321,6 @@ def node_delete(node_id: int):
 def import_tree():
     """Take the file and queue the import (core/grid/tasks.py): the user
     follows its progress and result on the job's page."""
-    from .. import jobs
-    from ..uploads import save_bytes
-    from .tasks import TASK
 
     form = ImportForm()
     if form.validate_on_submit():
@@ -688,7 +688,6 @@ def leave(node_id: int):
                 if lv.start_date <= security.today():
                     # Under way already: the B-post hears now, not at tomorrow's reminder
                     # (the same key, so the morning run sends nothing twice).
-                    from ..reminders import leave_cover_reminders
 
                     leave_cover_reminders(community.id)
                 db.session.commit()

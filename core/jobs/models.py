@@ -8,6 +8,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from ..i18n import translate
 from ..models import utcnow
 
 STATES = ("queued", "running", "done", "failed")
@@ -62,7 +63,6 @@ class Job(db.Model):
 
     @property
     def error_text(self) -> str:
-        from ..i18n import translate
 
         if not self.error:
             return ""
@@ -73,7 +73,6 @@ class Job(db.Model):
     @property
     def summary_text(self) -> str:
         """The result's summary line ("message" msgid + "params"), in the reader's language."""
-        from ..i18n import translate
 
         res = self.result or {}
         return translate(res["message"], res.get("params") or {}) if res.get("message") else ""

@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..extensions import db
+from ..models import GridNode
+from ..modules import is_enabled
 from ..plugins import PluginError
 from .models import PeriodicRun
 from .runner import run_job, sweep_stale, worker_id
@@ -117,8 +119,6 @@ def claim_slot(name: str, slot: dt.datetime) -> bool:
 def run_periodic(name: str, slot: str | dt.datetime | None = None) -> str:
     """Run a declared periodic task for one slot (a minute, naive UTC; now by
     default) unless another consumer claimed that slot first."""
-    from ..models import GridNode
-    from ..modules import is_enabled
 
     registry = current_app.extensions["wangge"].registry
     periodic = next((p for p in registry.periodic if p.name == name), None)

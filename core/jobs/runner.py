@@ -21,10 +21,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from .. import clock
+from ..excel import workbook_bytes
 from ..extensions import db
 from ..forms import DomainError
 from ..i18n import N_
+from ..models import User
+from ..uploads import save_bytes
 from .models import Job
+from .service import job_finished, registry
 
 log = logging.getLogger("wangge.jobs")
 
@@ -70,7 +74,6 @@ class JobHandle:
 
     @property
     def user(self):
-        from ..models import User
 
         return db.session.get(User, self.user_id) if self.user_id else None
 
@@ -110,7 +113,6 @@ class JobHandle:
     def save_file(self, data: bytes, filename: str, suffix: str | None = None) -> str:
         """Keep a result file (an export, an error report) for the user to
         download from the job's page; returns its stored name."""
-        from ..uploads import save_bytes
 
         suffix = suffix if suffix is not None else os.path.splitext(filename)[1]
         stored = save_bytes("jobs", data, suffix)
@@ -123,7 +125,6 @@ class JobHandle:
         """Write rows to an .xlsx result file (core.excel's cell rules),
         reporting progress every 1,000 rows; returns its stored name. For
         exports too big for a request: the user downloads it from the job."""
-        from ..excel import workbook_bytes
 
         def counted():
             for n, row in enumerate(rows, 1):
@@ -160,7 +161,6 @@ def _claim(job_id: int) -> int | None:
 
 def run_job(job_id: int) -> str:
     """Run a queued job in the current app context; returns its final state."""
-    from .service import registry
 
     attempt = _claim(job_id)
     if attempt is None:
@@ -229,7 +229,6 @@ def _write_outcome(handle: JobHandle, error: str | None, params: dict | None) ->
         db.session.rollback()
         log.warning("job %s was retried while attempt %s ran: its writes are dropped", handle.id, handle.attempt)
         return "skipped"
-    from .service import job_finished
 
     job_finished(handle.id)
     db.session.commit()

@@ -8,8 +8,11 @@ from flask import current_app, has_request_context
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import clock
 from ..extensions import db
 from ..i18n import N_
+from ..notify import notify
+from ..uploads import upload_root
 from .models import Job
 
 
@@ -71,7 +74,6 @@ def retry(job: Job) -> Job:
 
 def job_finished(job_id: int) -> None:
     """Tell the starter that their job ended (in the job's own transaction)."""
-    from ..notify import notify
 
     row = db.session.execute(
         select(Job.user_id, Job.title, Job.state, Job.attempts).where(Job.id == job_id)
@@ -96,8 +98,6 @@ def clean_old_files() -> int:
     uploads and result files; the job rows stay). Returns how many files."""
     import datetime as dt
 
-    from .. import clock
-    from ..uploads import upload_root
 
     cutoff = clock.utcnow() - dt.timedelta(days=int(current_app.config["JOBS_KEEP_DAYS"]))
     root = upload_root().resolve()

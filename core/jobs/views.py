@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ..audit import record
 from ..extensions import db
 from ..security import requires
+from ..uploads import send
 from ..web import is_fragment_request, paginate, render
 from .models import Job
 from .runner import sweep_stale
@@ -67,7 +68,6 @@ def retry(job_id: int):
 @bp.route("/<int:job_id>/file")
 @requires(None)
 def download(job_id: int):
-    from ..uploads import send
 
     job = _own(job_id)
     result = job.result or {}

@@ -28,8 +28,11 @@ from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
+from ..access import community_of
 from ..extensions import db
-from ..models import GridNode, RoleGrant, User
+from ..models import GridNode, RoleGrant, User, utcnow
+from ..modules import is_enabled
+from ..plugins import call_for_community
 from .models import Notification, NotificationPreference
 
 __all__ = ["Notification", "NotificationPreference", "enabled_kinds", "notify", "unread_count"]
@@ -59,7 +62,6 @@ def _about(about) -> tuple[str | None, str | None]:
 
 
 def _community(node: GridNode | None, about) -> int | None:
-    from ..access import community_of
 
     if node is not None:
         return community_of(node)
@@ -89,7 +91,6 @@ def notify(kind: str, message: str, params: dict | None = None, *, users=(), rol
     it is about (a model object or ("type", id)); `node` a GridNode or its id.
     A kind of a module that is off in the node's community sends nothing.
     """
-    from ..modules import is_enabled
 
     declared = _registry().notification_kinds.get(kind)
     if declared is None:
@@ -112,7 +113,6 @@ def notify(kind: str, message: str, params: dict | None = None, *, users=(), rol
         return 0
     about_type, about_id = _about(about)
     link_value, link_args = (link[0], dict(link[1])) if isinstance(link, tuple) else (link, None)
-    from ..models import utcnow
 
     now = utcnow()
     rows = [
@@ -133,7 +133,6 @@ def _deliver(ids: list[int], community_id: int | None) -> None:
     state = current_app.extensions["wangge"]
     if not state.pm.hook.wangge_deliver_notification.get_hookimpls():
         return
-    from ..plugins import call_for_community
 
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     for note in db.session.scalars(select(Notification).where(Notification.id.in_(ids))):

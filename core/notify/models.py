@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from ..i18n import translate
 from ..models import utcnow
 
 
@@ -44,7 +45,6 @@ class Notification(db.Model):
 
     @property
     def text(self) -> str:
-        from ..i18n import translate
 
         return translate(self.message, self.params)
 
