@@ -42,8 +42,8 @@ def match_home_node(community: GridNode, address: str) -> GridNode | None:
     building = next((b for b in sorted(buildings, key=lambda b: -len(b.name)) if rest.startswith(b.name)), None)
     if building is None:
         return estate
-    rest = rest[len(building.name):]
     zones = db.session.scalars(select(GridNode).where(GridNode.parent_id == building.id)).all()
+    # A zone is named "2单元" or, with its building, "1栋2单元".
     zone = next((z for z in sorted(zones, key=lambda z: -len(z.name)) if z.name in rest), None)
     return zone or building
 

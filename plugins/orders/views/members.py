@@ -156,7 +156,9 @@ def unit():
     """A unit's handler: which of the unit's own members registered where."""
     if not current_user.organisation_id:
         abort(404)
-    page = paginate(queries.registrations_stmt(None, community=None, action="orders.unit"))
+    # The grid scope of "orders.registrations" excludes handlers: what remains
+    # is the model's reach, the handler's own unit's members.
+    page = paginate(queries.registrations_stmt(None, community=None))
     return render("orders/unit.html", block="list", page=page, mask_phone=mask_phone)
 
 
