@@ -98,8 +98,9 @@ def match():
 @requires("orders.manage")
 def new_project():
     """Confirm a proposed pair (or several resources and needs) into a project."""
-    need_ids = request.values.getlist("need_ids", type=int)
-    resource_ids = request.values.getlist("resource_ids", type=int)
+    source = request.form if request.method == "POST" else request.args
+    need_ids = list(dict.fromkeys(source.getlist("need_ids", type=int)))
+    resource_ids = list(dict.fromkeys(source.getlist("resource_ids", type=int)))
     needs = [access.get_or_404(Need, i, "orders.manage") for i in need_ids]
     resources = [access.get_or_404(Resource, i, "orders.manage") for i in resource_ids]
     if not needs:
