@@ -82,6 +82,7 @@ def create_app(config: dict | None = None, extra_plugins: list | None = None) ->
     translation_dirs = [
         str(ROOT / "core" / "translations"),
         str(ROOT / "core" / "grid" / "translations"),
+        str(ROOT / "core" / "jobs" / "translations"),
         *registry.translation_dirs,
     ]
     ensure_compiled(translation_dirs)
@@ -104,6 +105,9 @@ def create_app(config: dict | None = None, extra_plugins: list | None = None) ->
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.active else None
 
+    from . import jobs
+
+    jobs.init_app(app)
     register_blueprints(app, pm, registry)
     _install_request_hooks(app)
     _install_error_pages(app)

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 
 from .hookspecs import hookimpl
-from .plugins import Action, Export, Module, NavItem, Widget
+from .plugins import Action, Export, Module, NavItem, NotificationKind, Periodic, Task, Widget
 
 ADMINS = ("district_admin", "community_admin")
 STAFF = ("district_admin", "community_admin", "grid_worker")
@@ -44,9 +44,11 @@ def wangge_permissions():
 
 @hookimpl
 def wangge_blueprints():
+    from .jobs import views as jobs_views
+    from .notify import views as inbox_views
     from .views import admin, auth, main
 
-    bps = [auth.bp, main.bp, admin.bp]
+    bps = [auth.bp, main.bp, admin.bp, jobs_views.bp, inbox_views.bp]
     try:
         from .grid import views as grid_views
     except ImportError:  # pragma: no cover - grid pages not built yet
@@ -101,3 +103,30 @@ def wangge_node_holders(node_ids):
     if n:
         out.append((_l("staffed posts"), n))
     return out
+
+
+@hookimpl
+def wangge_tasks():
+    from .grid.tasks import TASK, grid_import
+
+    return [Task(TASK, grid_import, _l("Import the grid tree"))]
+
+
+@hookimpl
+def wangge_periodic_tasks():
+    from .jobs import sweep_stale
+    from .reminders import leave_cover_reminders
+
+    return [
+        Periodic("core.leave_cover", leave_cover_reminders, schedule={"hour": "7", "minute": "0"}),
+        # Jobs whose consumer died are marked failed even when nobody looks.
+        Periodic("core.sweep_jobs", sweep_stale, schedule={"minute": "*/5"}, per_community=False),
+    ]
+
+
+@hookimpl
+def wangge_notification_kinds():
+    return [
+        NotificationKind("core.job_finished", _l("My background jobs finished or failed")),
+        NotificationKind("core.leave_cover", _l("A grid I back up as B-post: the A-post's leave starts or ends")),
+    ]

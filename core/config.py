@@ -49,3 +49,13 @@ def parse_env(value: str):
         return json.loads(value)
     except ValueError:
         return value
+
+# Background jobs (core.jobs, huey). The queue's store: Redis when REDIS_URL is
+# set, else an SQLite file under the instance folder (JOBS_SQLITE_PATH).
+JOBS_BACKEND = None  # "sqlite" or "redis" to choose explicitly
+JOBS_SQLITE_PATH = None  # instance/jobs-queue.sqlite
+JOBS_QUEUE_NAME = "wangge"  # consumers and web processes of one site share it
+JOBS_IMMEDIATE = False  # run each job inside start() (tests)
+JOBS_WORKERS = 2  # threads per consumer
+JOBS_MAX_DELAY = 1.0  # seconds an idle consumer waits at most before polling the queue again
+JOBS_STALE_AFTER = 900  # seconds without a heartbeat before a running job counts as failed

@@ -18,6 +18,7 @@ import random
 from flask import current_app
 from sqlalchemy import delete, func, insert, select
 
+from . import clock
 from .extensions import db
 from .grid.services import DISTRICT_CODE, bulk_insert_nodes, child_code, fix_sequence, next_ids
 from .models import CommitteeMember, GridPost, Leave, Organisation, RoleGrant, User, utcnow
@@ -137,7 +138,7 @@ def build_demo(scale: int = 1, seed: int = 1, report=print):
     """Build the demo district, then let every module add its demo data."""
     rng = random.Random(seed)
     names = Names(rng)
-    today = dt.date.today()
+    today = clock.today()
     report(f"Building the demo district at scale {scale} (seed {seed}) …")
     orgs = _organisations(rng, names)
 

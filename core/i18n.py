@@ -34,3 +34,28 @@ def ensure_compiled(dirs: list[str]) -> None:
                 os.replace(tmp, mo)  # atomic: several workers may start at once
             except OSError:  # pragma: no cover - a read-only install ships .mo files
                 pass
+
+
+def N_(msgid: str) -> str:
+    """Mark an English message for translation without translating it now.
+
+    For messages stored and translated when read, in the reader's language:
+    notifications (core.notify) and job results and failures (core.jobs).
+    pybabel extracts `N_` by default; tests/test_i18n.py knows it too.
+    """
+    return msgid
+
+
+def translate(msgid: str, params: dict | None = None) -> str:
+    """A stored msgid and its params, in the current locale. A msgid whose
+    params do not fit (a changed message) shows untranslated rather than fail."""
+    from flask_babel import gettext
+
+    params = params or {}
+    try:
+        return gettext(msgid, **params)
+    except (KeyError, ValueError, TypeError):
+        try:
+            return msgid % params if params else msgid
+        except (KeyError, ValueError, TypeError):
+            return msgid

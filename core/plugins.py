@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,6 +123,45 @@ class ServiceRecord:
     confirmed: bool = True
 
 
+@dataclass(frozen=True)
+class Task:
+    """A background task (core.jobs): `func(job, **params)` runs in a consumer
+    process; `jobs.start(name, params=…)` queues it. It may return a dict (the
+    job's result, JSON) and calls `job.progress(done, total)` as it goes."""
+
+    name: str
+    func: Callable[..., Any]
+    title: Any = ""
+    module: str = ""
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A task run on a schedule (crontab fields in the district's time zone,
+    e.g. {"hour": "8", "minute": "0"}; missing fields mean "every").
+
+    With `per_community` the core calls `func(community_id)` once for each
+    community where the module is on; else `func()` once. A run is sent once
+    per scheduled minute however many consumers run."""
+
+    name: str
+    func: Callable[..., Any]
+    schedule: dict = field(default_factory=dict)
+    per_community: bool = True
+    module: str = ""
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    """A kind of notification (core.notify); users choose which kinds they receive."""
+
+    name: str
+    title: Any
+    default: bool = True
+    description: Any = ""
+    module: str = ""
+
+
 @dataclass
 class Registry:
     """Everything the plugins declared, each item tagged with its module."""
@@ -138,6 +178,9 @@ class Registry:
     translation_dirs: list[str] = field(default_factory=list)
     cli_commands: list[Any] = field(default_factory=list)
     assets: list[Asset] = field(default_factory=list)
+    tasks: dict[str, Task] = field(default_factory=dict)
+    periodic: list[Periodic] = field(default_factory=list)
+    notification_kinds: dict[str, NotificationKind] = field(default_factory=dict)
 
 
 def builtin_plugin_names() -> list[str]:
@@ -256,11 +299,33 @@ def build_registry(pm) -> Registry:
         reg.assets.extend(tag(items, plugin_name))
     for _plugin_name, cmds in call_each(pm, "wangge_cli_commands"):
         reg.cli_commands.extend(cmds)
+    _collect_jobs_and_kinds(pm, reg, tag)
     reg.nav_items.sort(key=lambda i: i.order)
     reg.panels.sort(key=lambda i: i.order)
     reg.widgets.sort(key=lambda i: i.order)
     reg._plugin_module = plugin_module  # type: ignore[attr-defined]
     return reg
+
+
+def _collect_jobs_and_kinds(pm, reg: Registry, tag) -> None:
+    """Tasks, periodic tasks and notification kinds: one name each, district-wide."""
+    for plugin_name, items in call_each(pm, "wangge_tasks"):
+        for task in tag(items, plugin_name):
+            if task.name in reg.tasks:
+                raise PluginError(f"Plugin {plugin_name!r} declares task {task.name!r}, declared already")
+            reg.tasks[task.name] = task
+    seen = set()
+    for plugin_name, items in call_each(pm, "wangge_periodic_tasks"):
+        for task in tag(items, plugin_name):
+            if task.name in seen:
+                raise PluginError(f"Plugin {plugin_name!r} declares periodic task {task.name!r} twice")
+            seen.add(task.name)
+            reg.periodic.append(task)
+    for plugin_name, items in call_each(pm, "wangge_notification_kinds"):
+        for kind in tag(items, plugin_name):
+            if kind.name in reg.notification_kinds:
+                raise PluginError(f"Plugin {plugin_name!r} declares notification kind {kind.name!r}, declared already")
+            reg.notification_kinds[kind.name] = kind
 
 
 def register_blueprints(app, pm, reg: Registry) -> None:

@@ -61,6 +61,8 @@ def make_app(database_url, instance_path, extra_plugins=None, **overrides):
         "RATELIMIT_ENABLED": False,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "SERVER_NAME": "localhost",
+        # Jobs run inside jobs.start(); tests/core/test_jobs_consumer.py runs real consumers.
+        "JOBS_IMMEDIATE": True,
     }
     config.update(overrides)
     return create_app(config, extra_plugins=extra_plugins)
