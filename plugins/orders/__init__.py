@@ -13,7 +13,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 
 from core.hookspecs import hookimpl
-from core.plugins import Action, Asset, Export, Module, NavItem, Panel, Widget
+from core.plugins import Action, Asset, Export, Module, NavItem, NotificationKind, Panel, Periodic, Widget
 
 HERE = Path(__file__).parent
 ADMINS = ("district_admin", "community_admin")
@@ -82,6 +82,22 @@ def wangge_exports():
         Export("orders.needs_xlsx", _l("Needs list"), "orders.export"),
         Export("orders.projects_xlsx", _l("Public-benefit projects"), "orders.export",
                _l("Each project with the resources and needs it was matched from.")),
+    ]
+
+
+@hookimpl
+def wangge_periodic_tasks():
+    from .tasks import send_reminders
+
+    return [Periodic("orders.reminders", send_reminders, schedule={"minute": "5"}, per_community=True)]
+
+
+@hookimpl
+def wangge_notification_kinds():
+    return [
+        NotificationKind("orders.reminder", _l("A volunteer order I took starts soon")),
+        NotificationKind("orders.underfilled", _l("Taking closed for an order with places still open")),
+        NotificationKind("orders.commitment_overdue", _l("My public commitment passed its deadline")),
     ]
 
 
