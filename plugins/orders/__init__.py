@@ -13,7 +13,17 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 
 from core.hookspecs import hookimpl
-from core.plugins import Action, Asset, Export, Module, NavItem, NotificationKind, Panel, Periodic, Widget
+from core.plugins import (
+    Action,
+    Asset,
+    Export,
+    Module,
+    NavItem,
+    NotificationKind,
+    Panel,
+    Periodic,
+    Widget,
+)
 
 HERE = Path(__file__).parent
 ADMINS = ("district_admin", "community_admin")
