@@ -32,6 +32,7 @@ bench: install
 	$(PY) -m bench.grid
 	$(PY) -m bench.affairs_import
 	$(PY) -m bench.inquiry
+	$(PY) -m bench.orders_take
 
 clean:
 	rm -rf $(VENV)
