@@ -19,6 +19,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from core.forms import VersionedFormMixin
+
 from .models import CATEGORIES, NEED_SOURCES, PROJECT_STATES, RESOURCE_KINDS
 
 CATEGORY_LABELS = {
@@ -53,7 +55,7 @@ class ReasonForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[Length(max=255)])
 
 
-class PostForm(FlaskForm):
+class PostForm(VersionedFormMixin, FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
     category = SelectField(_l("Category"), choices=_category_choices)
     description = TextAreaField(_l("Description"))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core import access
 from core.extensions import db
-from core.forms import DomainError, commit, show_error
+from core.forms import DomainError, check_edit, commit, edit_token, show_error
 from core.models import GridNode
 from core.security import is_district_admin, requires
 from core.web import paginate, render
@@ -28,16 +28,22 @@ def posts():
     page = paginate(queries.posts_stmt(), options=())
     templates = db.session.scalars(queries.posts_stmt(templates=True).limit(50)).all()
     return render("orders/posts.html", block="list", page=page, templates=templates,
-                  community=community_for("orders.view"))
+                  community=community_for("orders.view"), current_user_is_district_admin=is_district_admin())
 
 
 def _district() -> GridNode:
     return db.session.scalar(select(GridNode).where(GridNode.level == "district").limit(1))
 
 
+EDIT_FIELDS = ("name", "category", "description", "skills")
+
+
 def _save(form, post, node, community):
     grids = [access.require_node(i, "orders.manage", "orders") for i in (form.grids.data or [])]
     try:
+        if post is not None:  # no lost updates: refuse when someone saved the post meanwhile
+            check_edit(post, form.edit_token.data, EDIT_FIELDS,
+                       {f: getattr(form, f).label.text for f in EDIT_FIELDS})
         post = svc.save_post(post, node, name=form.name.data, description=form.description.data,
                              skills=form.skills.data, category=form.category.data, grids=grids, by=current_user)
         commit(duplicate_field="name")
@@ -79,6 +85,7 @@ def edit_post(post_id):
     form.grids.choices = grid_choices(community) if community is not None else []
     if request.method == "GET":
         form.grids.data = [g.id for g in post.grids]
+        form.edit_token.data = edit_token(post, EDIT_FIELDS)
     if form.validate_on_submit():
         done = _save(form, post, post.node, community)
         if done is not None:

@@ -215,3 +215,17 @@ def test_cancel_and_close(client, world, login):
     login("mem1")
     resp = client.post(f"/orders/{o.id}/take", follow_redirects=True)
     assert "已满" in resp.get_data(as_text=True) or "截止" in resp.get_data(as_text=True)
+
+
+def test_two_admins_editing_one_post_the_second_is_told(client, world, login):
+    import re
+
+    login("admin1")
+    html = client.get(f"/orders/posts/{world.post1.id}/edit").get_data(as_text=True)
+    token = re.search(r'name="edit_token"[^>]*value="([^"]+)"', html).group(1)
+    data = {"name": "政策宣讲", "category": "party_service", "description": "", "skills": "宣讲", "edit_token": token}
+    assert client.post(f"/orders/posts/{world.post1.id}/edit", data=data).status_code == 302
+    resp = client.post(f"/orders/posts/{world.post1.id}/edit", data={**data, "name": "另一个名字"})
+    assert resp.status_code == 200 and "他人已保存" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(world.post1), world.post1.id).name == "政策宣讲"
