@@ -136,6 +136,9 @@ def _back(o, message=None, category="success"):
 @requires("orders.take")
 def take(order_id):
     o = access.get_or_404(Order, order_id, "orders.take")
+    if confirmed_registration(current_user.id, o.community_id) is None:
+        return _back(o, _("Register with this community first; once it confirms you, you can take its orders."),
+                     "error")
     try:
         svc.take(o.id, current_user)
     except DomainError as exc:

@@ -229,3 +229,15 @@ def test_two_admins_editing_one_post_the_second_is_told(client, world, login):
     assert resp.status_code == 200 and "他人已保存" in resp.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(type(world.post1), world.post1.id).name == "政策宣讲"
+
+
+def test_a_member_not_registered_here_cannot_take(client, world, login):
+    from tests import factories
+
+    o = place_order(world)
+    factories.make_user("stranger", "member", world.c1)  # the member role, but no registration here
+    login("stranger")
+    resp = client.post(f"/orders/{o.id}/take", follow_redirects=True)
+    assert "请先到该社区报到" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Order, o.id).taken == 0
