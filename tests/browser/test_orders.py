@@ -155,7 +155,7 @@ def test_member_registers_takes_reports_and_the_board_shows_it_done(live_server,
     anon = _page(_context(browser, phone=True))
     anon.goto(base + public_url)
     row = anon.locator("tr", has_text="张党员")
-    expect(row).to_contain_text("每月宣讲两次")
+    expect(row).to_contain_text("政策宣传")
     expect(row.locator(".board-state")).to_have_text("已完成")
     assert "13900002222" not in anon.content()
     _shot(anon, "phone-public-board")
