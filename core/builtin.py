@@ -115,12 +115,14 @@ def wangge_tasks():
 @hookimpl
 def wangge_periodic_tasks():
     from .jobs import sweep_stale
+    from .jobs.service import clean_old_files
     from .reminders import leave_cover_reminders
 
     return [
         Periodic("core.leave_cover", leave_cover_reminders, schedule={"hour": "7", "minute": "0"}),
         # Jobs whose consumer died are marked failed even when nobody looks.
         Periodic("core.sweep_jobs", sweep_stale, schedule={"minute": "*/5"}, per_community=False),
+        Periodic("core.clean_job_files", clean_old_files, schedule={"hour": "3", "minute": "30"}, per_community=False),
     ]
 
 

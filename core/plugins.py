@@ -159,6 +159,8 @@ class NotificationKind:
     title: Any
     default: bool = True
     description: Any = ""
+    # How the inbox marks it: "info", "warning" (yellow) or "danger" (red).
+    level: str = "info"
     module: str = ""
 
 

@@ -689,6 +689,12 @@ def leave(node_id: int):
                 status = 422
             else:
                 record("leave.added", lv, summary=f"user {lv.user_id} {lv.start_date}..{lv.end_date}", community_id=community.id)
+                if lv.start_date <= security.today():
+                    # Under way already: the B-post hears now, not at tomorrow's reminder
+                    # (the same key, so the morning run sends nothing twice).
+                    from ..reminders import leave_cover_reminders
+
+                    leave_cover_reminders(community.id)
                 db.session.commit()
                 flash(_("The leave is recorded. The B-post covers while the worker is away."), "success")
                 return redirect(url_for("grid.leave", node_id=community.id))

@@ -14,7 +14,8 @@ of a failure in the reader's language, who started it, for which community).
 The web process never runs a task itself (no threads in it): `start()`
 commits the row, then puts the job id on the queue; a consumer
 (`flask --app wsgi worker`) claims the row with a conditional UPDATE, runs
-the task inside an app context made by `create_app()`, and commits the
+the task inside an app context made by `create_app()` (and a request signed
+in as the starter, so the access layer applies their scope), and commits the
 task's writes together with the outcome — all or nothing. A consumer that
 dies (kill -9, a machine restart) leaves a job whose heartbeat stops; it is
 then shown and stored as failed ("the worker stopped") and can be retried.

@@ -16,7 +16,8 @@ import time
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import select, update
+from flask_login import login_user
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from .. import clock
@@ -118,6 +119,21 @@ class JobHandle:
         return stored
 
 
+    def save_xlsx(self, filename: str, headers, rows, title: str = "Sheet1", total: int | None = None) -> str:
+        """Write rows to an .xlsx result file (core.excel's cell rules),
+        reporting progress every 1,000 rows; returns its stored name. For
+        exports too big for a request: the user downloads it from the job."""
+        from ..excel import workbook_bytes
+
+        def counted():
+            for n, row in enumerate(rows, 1):
+                if n % 1000 == 0:
+                    self.progress(n, total)
+                yield row
+
+        return self.save_file(workbook_bytes(headers, counted(), title), filename)
+
+
 def _session_holds_sqlite_write_lock() -> bool:
     session = db.session()
     if db.engine.dialect.name != "sqlite" or not session.in_transaction():
@@ -157,7 +173,12 @@ def run_job(job_id: int) -> str:
     locale = (user.locale if user is not None and user.locale else None) or current_app.config["BABEL_DEFAULT_LOCALE"]
     db.session.rollback()  # the task starts with a fresh transaction
     error, params = None, None
-    with force_locale(locale):
+    # The task acts as its starter: core.access, core.security and url_for
+    # work in it as in the view that started it (a request of its own).
+    # (No client address: the audit log must not record one it never saw.)
+    with current_app.test_request_context(f"/jobs/{job_id}", environ_base={"REMOTE_ADDR": ""}), force_locale(locale):
+        if user is not None:
+            login_user(user)
         try:
             if task is None:
                 raise JobFailed(N_("This kind of job (%(task)s) is no longer installed."), task=handle.task)
@@ -175,14 +196,28 @@ def run_job(job_id: int) -> str:
 
 
 def _finish(handle: JobHandle, error: str | None, params: dict | None) -> str:
+    if error is not None:
+        db.session.rollback()  # nothing half-written
+    try:
+        return _write_outcome(handle, error, params)
+    except Exception:
+        # The task's own writes failed at commit (a constraint, a lost
+        # connection): the job fails, nothing of it is kept.
+        log.exception("job %s (%s): the outcome could not be committed", handle.id, handle.task)
+        db.session.rollback()
+        if error is not None:
+            raise
+        handle.result = {k: v for k, v in handle.result.items() if k in ("file", "filename")}
+        return _write_outcome(handle, PROGRAM_ERROR, {})
+
+
+def _write_outcome(handle: JobHandle, error: str | None, params: dict | None) -> str:
     now = clock.utcnow()
     values = {**handle._pending, "finished_at": now, "heartbeat_at": now, "result": handle.result or None}
     if error is None:
         values.update(state="done")
-        if values.get("total") is not None:
-            values["done"] = values["total"]
+        values["done"] = values.get("total") or func.coalesce(JOB_TABLE.c.total, values.get("done", JOB_TABLE.c.done))
     else:
-        db.session.rollback()  # nothing half-written
         values.update(state="failed", error=error, error_params=params)
     stmt = (
         update(JOB_TABLE)

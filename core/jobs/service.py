@@ -89,3 +89,32 @@ def job_finished(job_id: int) -> None:
         about=("job", job_id),
         key=f"job:{job_id}:{row.attempts}",
     )
+
+
+def clean_old_files() -> int:
+    """Delete the files of jobs that ended more than JOBS_KEEP_DAYS ago (their
+    uploads and result files; the job rows stay). Returns how many files."""
+    import datetime as dt
+
+    from .. import clock
+    from ..uploads import upload_root
+
+    cutoff = clock.utcnow() - dt.timedelta(days=int(current_app.config["JOBS_KEEP_DAYS"]))
+    root = upload_root().resolve()
+    removed, last_id = 0, 0
+    while True:
+        batch = list(db.session.scalars(
+            select(Job).where(Job.finished_at < cutoff, Job.id > last_id).order_by(Job.id).limit(200)))
+        if not batch:
+            return removed
+        for job in batch:
+            last_id = job.id
+            names = [n for n in ((job.result or {}).get("file"), (job.params or {}).get("file")) if isinstance(n, str)]
+            for name in names:
+                path = (root / name).resolve()
+                if root in path.parents and path.is_file():
+                    path.unlink()
+                    removed += 1
+            if job.result and job.result.get("file"):
+                job.result = {k: v for k, v in job.result.items() if k not in ("file", "filename")}
+        db.session.commit()

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, request, url
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import utcnow
@@ -20,7 +21,13 @@ bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 @bp.app_context_processor
 def _unread_in_header():
     def inbox_unread() -> int:
-        return unread_count(current_user.id) if current_user.is_authenticated else 0
+        if not current_user.is_authenticated:
+            return 0
+        try:
+            return unread_count(current_user.id)
+        except SQLAlchemyError:  # the error page of a failing database still renders
+            db.session.rollback()
+            return 0
 
     return {"inbox_unread": inbox_unread}
 

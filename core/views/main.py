@@ -45,9 +45,14 @@ def ping():
 def healthz():
     """For load balancers: the app answers and reaches its database."""
     from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
 
-    db.session.execute(text("SELECT 1"))
-    return "ok"
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return "database unavailable", 503, {"Cache-Control": "no-store"}
+    return "ok", 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/locale", methods=["POST"])

@@ -170,6 +170,6 @@ def test_one_app_s_engine_options_do_not_leak_into_the_next(tmp_path):
 
     sqlite_app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "INSTANCE_PATH": str(tmp_path)})
     assert sqlite_app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["timeout"] == 15
-    assert defaults.SQLALCHEMY_ENGINE_OPTIONS == {}
+    assert defaults.SQLALCHEMY_ENGINE_OPTIONS == {"pool_pre_ping": True}
     pg_app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql://u@localhost/x", "INSTANCE_PATH": str(tmp_path)})
     assert "connect_args" not in pg_app.config["SQLALCHEMY_ENGINE_OPTIONS"]

@@ -496,7 +496,8 @@ def test_wangge_notification_kinds_are_offered_on_the_preferences_page_and_honou
     from core.plugins import NotificationKind
 
     app = fake_app(module_plugin("alerts", wangge_notification_kinds=lambda: [
-        NotificationKind("alerts.storm", "Storm warnings"), NotificationKind("alerts.minor", "Minor news", default=False)]))
+        NotificationKind("alerts.storm", "Storm warnings", level="danger"),
+        NotificationKind("alerts.minor", "Minor news", default=False)]))
     t = factories.build_tree()
     user = factories.make_user("gw", "grid_worker", t.estates[0])
     client = sign_in(app.test_client(), "gw")
@@ -506,6 +507,8 @@ def test_wangge_notification_kinds_are_offered_on_the_preferences_page_and_honou
     client.post("/inbox/preferences", data={"kind": ["alerts.minor"]})
     assert notify("alerts.storm", "Storm", users=[user]) == 0  # turned off by the form
     assert notify("alerts.minor", "Minor", users=[user]) == 1
+    db.session.commit()
+    assert 'level-info" data-kind="alerts.minor"' in client.get("/inbox/").get_data(as_text=True)
     with pytest.raises(KeyError, match="alerts.typo"):
         notify("alerts.typo", "x", users=[user])
 

@@ -5,6 +5,7 @@ retry, the result file, a consumer that died."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from sqlalchemy import func, select
@@ -101,6 +102,8 @@ def test_a_job_started_from_a_request_belongs_to_the_signed_in_user(bench):
 
 def test_a_crashing_task_leaves_nothing_half_written_and_tells_no_traceback(bench, caplog):
     app, t, me, other, client = bench
+    # Alembic's fileConfig (a migration test earlier in the run) disables existing loggers.
+    logging.getLogger("wangge.jobs").disabled = False
     job = jobs.start("workbench.crash", user_id=me.id)
     assert job.state == "failed"
     assert db.session.scalar(select(func.count()).select_from(Organisation).where(Organisation.name == "半途")) == 0
@@ -213,3 +216,82 @@ def test_start_refuses_an_unknown_task_and_params_that_are_not_json(bench):
     with pytest.raises(TypeError):
         jobs.start("workbench.count", params={"when": dt.date(2026, 3, 1)})
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_a_task_acts_as_its_starter(fake_app):
+    from flask import url_for
+    from flask_login import current_user
+
+    from core import security
+    from core.audit import record
+    from core.models import AuditLog
+
+    def whoami(job):
+        record("workbench.seen", summary="from a job")
+        return {"user": current_user.id, "paths": security.scope_paths(), "url": url_for("jobs.index")}
+
+    fake_app(module_plugin("whoami", wangge_tasks=lambda: [Task("whoami.run", whoami, "Who am I")]))
+    t = factories.build_tree()
+    me = factories.make_user("me", "grid_worker", t.estates[0])
+    job = jobs.start("whoami.run", user_id=me.id)
+    assert job.result == {"user": me.id, "paths": [t.estates[0].path], "url": "/jobs/"}
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "workbench.seen"))
+    assert (entry.user_id, entry.ip) == (me.id, None)
+
+
+def test_a_task_whose_writes_fail_at_commit_fails_cleanly(fake_app):
+    def clash(job):
+        # Two departments of one name: refused by the unique key only when committed.
+        db.session.add(Organisation(name="重名", kind="department"))
+        db.session.add(Organisation(name="重名", kind="department"))
+
+    fake_app(module_plugin("clash", wangge_tasks=lambda: [Task("clash.run", clash, "Clash")]))
+    t = factories.build_tree()
+    me = factories.make_user("me", "grid_worker", t.estates[0])
+    job = jobs.start("clash.run", user_id=me.id)
+    assert job.state == "failed" and "error in the program" in job.error
+    assert db.session.scalar(select(func.count()).select_from(Organisation).where(Organisation.name == "重名")) == 0
+
+
+def test_done_counts_up_to_the_total_even_when_the_last_progress_was_written_earlier(bench):
+    app, t, me, other, client = bench
+    job = jobs.start("workbench.count", params={"n": 1}, user_id=me.id)
+    assert (job.done, job.total) == (1, 1)
+
+
+def test_files_of_old_jobs_are_deleted_and_their_rows_kept(bench):
+    from core.jobs import run_periodic
+    from core.uploads import upload_root
+
+    app, t, me, other, client = bench
+    with clock.frozen("2026-01-01 08:00"):
+        old = jobs.start("workbench.file", user_id=me.id)
+    recent = jobs.start("workbench.file", user_id=me.id)
+    old_file = upload_root() / old.result["file"]
+    assert old_file.exists()
+    with clock.frozen("2026-03-01 08:00"):
+        run_periodic("core.clean_job_files", clock.utcnow())
+    db.session.expire_all()
+    assert not old_file.exists() and (upload_root() / db.session.get(Job, recent.id).result["file"]).exists()
+    assert db.session.get(Job, old.id).result == {"rows": 1}
+    assert client.get(f"/jobs/{old.id}/file").status_code == 404
+    assert client.get(f"/jobs/{old.id}").status_code == 200
+
+
+def test_an_export_task_writes_an_xlsx_result_with_progress(fake_app):
+    import io
+
+    from openpyxl import load_workbook
+
+    def export(job, n):
+        job.save_xlsx("big.xlsx", ["#", "名称"], ([i, f"=x{i}"] for i in range(n)), title="big", total=n)
+        return {"rows": n}
+
+    app = fake_app(module_plugin("exporter", wangge_tasks=lambda: [Task("exporter.big", export, "Big export")]))
+    t = factories.build_tree()
+    me = factories.make_user("me", "grid_worker", t.estates[0])
+    job = jobs.start("exporter.big", params={"n": 2500}, user_id=me.id)
+    assert (job.state, job.done, job.total, job.result["filename"]) == ("done", 2500, 2500, "big.xlsx")
+    data = sign_in(app.test_client(), "me").get(f"/jobs/{job.id}/file").data
+    rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+    assert len(rows) == 2501 and rows[1] == (0, "'=x0")  # formulas neutralised as in every export

@@ -55,7 +55,7 @@ def test_a_key_de_duplicates_per_user_and_kind(app, tree):
 
 
 def test_the_same_event_sent_at_once_by_two_processes_is_stored_once(app, tree):
-    gw = make_user("gw", "grid_worker", tree.estates[0])
+    gw_id = make_user("gw", "grid_worker", tree.estates[0]).id  # read here: the threads have sessions of their own
     barrier = threading.Barrier(4)
     results, errors = [], []
 
@@ -63,7 +63,7 @@ def test_the_same_event_sent_at_once_by_two_processes_is_stored_once(app, tree):
         try:
             with app.app_context():
                 barrier.wait(timeout=10)
-                results.append(notify("core.leave_cover", MSG, PARAMS, users=[gw.id], key="race"))
+                results.append(notify("core.leave_cover", MSG, PARAMS, users=[gw_id], key="race"))
                 db.session.commit()
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
@@ -75,7 +75,7 @@ def test_the_same_event_sent_at_once_by_two_processes_is_stored_once(app, tree):
         th.join(timeout=30)
     assert errors == [] and sorted(results) == [0, 0, 0, 1]
     db.session.rollback()
-    assert count(user_id=gw.id, key="race") == 1
+    assert count(user_id=gw_id, key="race") == 1
 
 
 def test_the_text_is_rendered_in_each_reader_s_language(app, tree):
@@ -114,7 +114,7 @@ def test_inbox_mark_read_mark_all_read_and_the_unread_count(app, tree):
     assert badge.startswith('<span class="inbox-count" data-unread="3"')
     first = db.session.scalars(select(Notification).where(Notification.user_id == gw.id).order_by(Notification.id)).first()
     mine = client.post(f"/inbox/{first.id}/read", headers={"HX-Request": "true"})
-    assert mine.headers["HX-Trigger"] == "wangge-inbox" and 'class="note read"' in mine.get_data(as_text=True)
+    assert mine.headers["HX-Trigger"] == "wangge-inbox" and 'class="note read level-info"' in mine.get_data(as_text=True)
     assert unread_count(gw.id) == 2
     # Open: marked read, and off to what it is about.
     second = db.session.scalars(select(Notification).where(Notification.user_id == gw.id).order_by(Notification.id)).all()[1]
@@ -186,3 +186,19 @@ def test_the_leave_reminder_skips_a_leave_that_ended(app, tree, posts):
     a, b = posts
     run_day("2026-03-05 23:00")
     assert count(user_id=b.id) == 0
+
+
+def test_a_leave_entered_on_its_first_day_tells_the_b_post_at_once(app, tree, client, login):
+    a = make_user("wa", "grid_worker", tree.estates[0], display_name="王甲")
+    b = make_user("wb", "grid_worker", tree.estates[1], display_name="李乙")
+    assign_post(tree.estates[0], a, b)
+    make_user("cadmin", "community_admin", tree.communities[0])
+    login("cadmin")
+    today = clock.today().isoformat()
+    resp = client.post(f"/grid/node/{tree.communities[0].id}/leave",
+                       data={"user_id": a.id, "start_date": today, "end_date": today, "reason": "病假"})
+    assert resp.status_code == 302
+    assert [n.message for n in db.session.scalars(select(Notification).where(Notification.user_id == b.id))] == [
+        LEAVE_STARTS, LEAVE_ENDS]
+    run_periodic("core.leave_cover")  # the morning run: nothing twice
+    assert count(user_id=b.id) == 2
