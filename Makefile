@@ -34,6 +34,7 @@ bench: install
 	$(PY) -m bench.affairs_import
 	$(PY) -m bench.inquiry
 	$(PY) -m bench.stations_signup
+	$(PY) -m bench.orders_take
 
 clean:
 	rm -rf $(VENV)
