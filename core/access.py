@@ -184,6 +184,23 @@ def module_condition(module: str, community_column):
     return community_column.in_(on) if on else false()
 
 
+def module_on_anywhere(module: str) -> bool:
+    """Is `module` on in at least one community (or by the district default)?
+
+    A page without a community in scope (a district-wide list) is open when
+    this holds; its rows are then filtered per community by :func:`scoped`."""
+    reg = _registry()
+    mod = reg.modules.get(module)
+    if mod is None or not mod.switchable:
+        return True
+    rows = _switch_rows(module)
+    default = mod.default_enabled
+    for cid, enabled in rows:
+        if cid is None:
+            default = enabled
+    return default or any(enabled for cid, enabled in rows if cid is not None)
+
+
 def module_on_at(module: str, node: GridNode | None) -> bool:
     """Is `module` on in the community of `node` (the district default for the district)?"""
     return is_enabled(module, _community_id(node))

@@ -208,6 +208,10 @@ def _install_request_hooks(app: Flask) -> None:
         if module is None or module == "core":
             return None
         cid = current_community_id()
+        if cid is None and access.module_on_anywhere(module):
+            # District-wide: open while some community has the module on;
+            # every list leaves out the communities where it is off.
+            return None
         if not is_enabled(module, cid):
             community = db.session.get(GridNode, cid) if cid else None
             raise ModuleOff(

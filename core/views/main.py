@@ -26,8 +26,11 @@ def _back():
 
 
 @bp.route("/")
-@requires("dashboard.view")
+@requires(None)
 def dashboard():
+    # Every signed-in user lands here, also one who holds no role yet (a
+    # Party member before registering with a community): they see the
+    # widgets and navigation open to them, never a 403.
     return render("dashboard.html")
 
 
