@@ -21,7 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from core.extensions import csrf, db
-from core.models import GridNode
+from core.models import GridNode, utcnow
 from core.security import public
 
 from . import services as svc
@@ -202,7 +202,7 @@ def requests_list(fmt):
         refs = [r.strip().upper() for r in a["service_request_id"].split(",") if r.strip()][:MAX_RESULTS]
         stmt = stmt.where(Problem.ref.in_(refs))
     else:
-        now = svc.utcnow()
+        now = utcnow()
         start = _parse_w3c(a["start_date"], "start_date") if a.get("start_date") else None
         end = _parse_w3c(a["end_date"], "end_date") if a.get("end_date") else None
         if start and end and end < start:

@@ -11,6 +11,7 @@ from georeport import GeoReport
 
 from core.extensions import db
 from plugins.inquiry import services as svc
+from plugins.inquiry.models import Problem
 
 from .conftest import World, node
 
@@ -137,16 +138,16 @@ def test_malformed_get_requests_answer_spec_errors(served, path, params, status)
 def test_malformed_post_requests(served, missing, status):
     data = {"api_key": served["key"], "service_code": "roads", "address_string": "2栋", "description": "x"}
     data.update(missing)
-    before = db.session.execute(db.select(db.func.count()).select_from(svc.Problem)).scalar()
+    before = db.session.execute(db.select(db.func.count()).select_from(Problem)).scalar()
     resp = requests.post(f"{served['url']}/requests.json", data={k: v for k, v in data.items()}, timeout=10)
     assert resp.status_code == status and resp.json()[0]["code"] == status
     db.session.expire_all()
-    assert db.session.execute(db.select(db.func.count()).select_from(svc.Problem)).scalar() == before
+    assert db.session.execute(db.select(db.func.count()).select_from(Problem)).scalar() == before
 
 
 def test_span_defaults_to_the_last_90_days(served):
     old = served["open"]
-    db.session.execute(db.update(svc.Problem).where(svc.Problem.id == old.id).values(created_at=dt.datetime(2020, 1, 1)))
+    db.session.execute(db.update(Problem).where(Problem.id == old.id).values(created_at=dt.datetime(2020, 1, 1)))
     db.session.commit()
     refs = [r["service_request_id"] for r in requests.get(f"{served['url']}/requests.json", timeout=10).json()]
     assert old.ref not in refs

@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
+from core.privacy import mask_name, mask_phone
+from plugins.inquiry import queries
 from plugins.inquiry import services as svc
 from plugins.inquiry.models import STATES, Event, ExtraDay, MonthStat, Problem
 
@@ -189,7 +191,7 @@ def test_return_goes_back_to_triage_and_is_counted_against_the_unit(app, world):
     assert ret.unit_id == world.housing.id
     assert db.session.scalar(select(func.sum(MonthStat.returns)).where(MonthStat.unit_id == world.housing.id,
                                                                        MonthStat.community_id == svc.ALL)) == 1
-    by_comm = svc.analysis([p.community_id], "2000-01", "2999-12")
+    by_comm = queries.analysis([p.community_id], "2000-01", "2999-12")
     assert by_comm["totals"]["returns"] == 1 and by_comm["by_community"][p.community_id]["returns"] == 1
 
 
@@ -293,10 +295,10 @@ def test_hotspots_three_times_same_building_and_category(app, world):
     for _ in range(3):
         _problem(world, category=cats["water"], node=node(world, "zone", 0))
     _problem(world, category=cats["water"], node=node(world, "building", 3))
-    hot = svc.hotspots()
+    hot = queries.hotspots()
     assert hot == [(node(world, "building", 0).id, cats["water"].id, 3)]
 
 
 def test_masking():
-    assert svc.mask_phone("13912345678") == "139****5678"
-    assert svc.mask_name("张三丰") == "张**"
+    assert mask_phone("13912345678") == "139****5678"
+    assert mask_name("张三丰") == "张**"
