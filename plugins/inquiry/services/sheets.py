@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
-from core.models import utcnow
+from core.models import GridNode, utcnow
 
 from ..models import (
     AssignmentSheet,
@@ -24,9 +24,19 @@ def next_sheet_number() -> int:
     return (db.session.scalar(select(func.max(AssignmentSheet.number))) or 0) + 1
 
 
-def create_sheet(user, note: str = "") -> AssignmentSheet:
+def district_node() -> GridNode:
+    return db.session.scalar(select(GridNode).where(GridNode.level == "district").order_by(GridNode.id).limit(1))
+
+
+def create_sheet(user, node: GridNode | None = None, note: str = "") -> AssignmentSheet:
+    """A new draft sheet of `node` (the district, or one community; default
+    the district). Numbers run through the district: 第 N 期."""
+    node = node or district_node()
+    if node is None or node.level not in ("district", "community"):
+        raise InquiryError(_("A sheet belongs to the district or to one community."))
     for _attempt in range(5):
-        sheet = AssignmentSheet(number=next_sheet_number(), state="draft", note=note, created_by_id=getattr(user, "id", None))
+        sheet = AssignmentSheet(number=next_sheet_number(), state="draft", note=note, node_id=node.id,
+                                created_by_id=getattr(user, "id", None))
         try:
             with db.session.begin_nested():
                 db.session.add(sheet)
@@ -40,9 +50,18 @@ def sheet_problems(sheet_id: int) -> list[Problem]:
     return list(db.session.scalars(select(Problem).where(Problem.sheet_id == sheet_id).order_by(Problem.unit_id, Problem.id)))
 
 
+def _holds(sheet: AssignmentSheet, problem: Problem) -> bool:
+    """A community's sheet holds only that community's problems."""
+    node = sheet.node
+    return node is None or node.level == "district" or problem.community_id == node.id
+
+
 def add_to_sheet(sheet: AssignmentSheet, problem: Problem, user) -> None:
     if sheet.state != "draft":
         raise InquiryError(_("Sheet %(n)s has been issued already; start a new one.", n=sheet.number))
+    if not _holds(sheet, problem):
+        raise InquiryError(_("Sheet %(n)s belongs to another community: put the problem on a sheet of its own "
+                             "community or of the district.", n=sheet.number))
     if problem.sheet_id == sheet.id:
         return
     transition(problem, "add_to_sheet", user, note=_("Sheet %(n)s", n=sheet.number),
@@ -65,6 +84,8 @@ def issue_sheet(sheet: AssignmentSheet, user, now=None) -> int:
     problems = sheet_problems(sheet.id)
     if not problems:
         raise InquiryError(_("The sheet is empty: put triaged problems on it first."))
+    if not all(_holds(sheet, p) for p in problems):
+        raise InquiryError(_("Sheet %(n)s holds problems of another community; take them off first.", n=sheet.number))
     res = db.session.execute(
         update(AssignmentSheet)
         .where(AssignmentSheet.id == sheet.id, AssignmentSheet.state == "draft")

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from core import clock
 from core.extensions import db
 from core.models import GridNode, Organisation
 from core.security import requires
@@ -16,13 +17,13 @@ from core.web import render
 from .. import queries
 from .. import services as svc
 from . import bp
-from .common import _categories, _community_ids, _locale
+from .common import _categories, _locale
 
 # --- Analysis --------------------------------------------------------------------------------------------
 
 
 def _month_range():
-    today = svc.local_today()
+    today = clock.today()
     default_start = f"{today.year - 1}-{today.month:02d}"
     start = request.args.get("from", "")
     end = request.args.get("to", "")
@@ -34,7 +35,7 @@ def _month_range():
 @requires("inquiry.analysis")
 def analysis():
     start, end = _month_range()
-    cids = _community_ids()
+    cids = queries.community_ids("inquiry.analysis")
     data = queries.analysis(cids, start, end)
     loc = _locale()
     cats = {c.id: svc.category_title(c, loc) for c in _categories()}

@@ -9,85 +9,64 @@ from flask import abort, flash, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from core import ModuleOff
+from core import access
 from core.extensions import db
-from core.models import GridNode, Organisation, utcnow
-from core.modules import is_enabled
+from core.forms import DomainError, show_error
+from core.models import GridNode, utcnow
 from core.privacy import mask_name, mask_phone
 from core.security import can, scope_paths
-from core.web import paginate
+from core.web import current_community_id, paginate
 
 from .. import queries
 from .. import services as svc
 from ..models import (
     CHANNELS,
     STATES,
-    AssignmentSheet,
-    Category,
     Problem,
 )
 
-HANDLER_STATES = ("issued", "claimed", "reported", "closed")
+PROBLEM_OPTIONS = (joinedload(Problem.category), joinedload(Problem.unit), joinedload(Problem.node),
+                   joinedload(Problem.community))
 
 
-# --- Scope -------------------------------------------------------------------------
+def get_problem(problem_id, action: str | None = None) -> Problem:
+    """The problem through the object gate: 404 out of scope (a handler: not
+    its unit's) or where the module is off (never 403)."""
+    return access.get_or_404(Problem, problem_id, action, options=PROBLEM_OPTIONS)
 
 
-def _staff_paths() -> list[str] | None:
-    """Subtree roots the user sees problems in; None: the whole district."""
-    paths = scope_paths("inquiry.view")
-    if any(p.count("/") == 2 for p in paths):
-        return None
-    return paths
+def is_unit_of(p: Problem) -> bool:
+    return can("inquiry.handle") and bool(current_user.organisation_id) and p.unit_id == current_user.organisation_id
 
 
-def _is_handler() -> bool:
-    return can("inquiry.handle") and bool(current_user.organisation_id)
-
-
-def scoped(stmt):
-    """Restrict a select of problems to what the current user may see."""
-    if can("inquiry.view"):
-        cond = queries.scope_condition(_staff_paths() or [], _staff_paths() is None)
-        return stmt if cond is None else stmt.where(cond)
-    if _is_handler():
-        return stmt.where(Problem.unit_id == current_user.organisation_id, Problem.state.in_(HANDLER_STATES))
-    return stmt.where(Problem.id.is_(None))
-
-
-def _community_ids() -> list[int] | None:
-    paths = _staff_paths()
-    if paths is None:
-        return None
-    ids = set()
-    for p in paths:
-        parts = [int(x) for x in p.strip("/").split("/") if x]
-        if len(parts) >= 2:
-            ids.add(parts[1])
-    return sorted(ids)
-
-
-def get_problem(problem_id: int) -> Problem:
-    """The problem if the user may see it; 404 otherwise (never 403)."""
-    stmt = scoped(select(Problem).where(Problem.id == problem_id)).options(
-        joinedload(Problem.category), joinedload(Problem.unit), joinedload(Problem.node), joinedload(Problem.community)
-    )
-    problem = db.session.scalars(stmt).first()
-    if problem is None:
-        abort(404)
-    if problem.community_id and not is_enabled("inquiry", problem.community_id):
-        raise ModuleOff(_("Square Inquiry"), problem.community.name if problem.community else "")
-    return problem
-
-
-def _fail(exc: svc.InquiryError, form=None):
+def _fail(exc: DomainError, form=None):
+    """A rule refused: roll back, show the message next to its field (or flashed)."""
     db.session.rollback()
-    if form is not None and exc.field and exc.field in form._fields:
-        form[exc.field].errors = list(form[exc.field].errors or []) + [str(exc)]
-    flash(str(exc), "error")
+    show_error(form, exc)
+    if form is not None and exc.field and getattr(form, exc.field, None) is not None:
+        flash(str(exc), "error")
+
+
+def sheet_home(problem: Problem | None = None) -> GridNode:
+    """The node a new sheet of the current user belongs to: the district when
+    the user triages district-wide, else the community (of `problem`, or the
+    one chosen for the request); 404 when the user may not triage there or
+    the module is off there."""
+    district = db.session.scalar(select(GridNode).where(GridNode.level == "district").limit(1))
+    if district is not None and can("inquiry.triage", district):
+        node = district
+    else:
+        cid = problem.community_id if problem is not None else current_community_id()
+        node = db.session.get(GridNode, cid) if cid else None
+        if node is None:
+            paths = [p for p in scope_paths("inquiry.triage") if p.count("/") == 3]
+            node = db.session.scalar(select(GridNode).where(GridNode.path == paths[0])) if len(paths) == 1 else None
+    if node is None:
+        abort(404)
+    return access.require_node(node, "inquiry.triage", "inquiry")
 
 
 def _locale() -> str:
@@ -113,23 +92,18 @@ def _unit_choices():
 
 
 def _communities(public_only=False):
-    stmt = select(GridNode).where(GridNode.level == "community").order_by(GridNode.sort_order, GridNode.id)
-    rows = list(db.session.scalars(stmt))
-    if public_only:
-        rows = [c for c in rows if is_enabled("inquiry", c.id)]
-    else:
-        paths = scope_paths("inquiry.report")
-        rows = [c for c in rows if any(c.path.startswith(p) or p.startswith(c.path) for p in paths)]
-    return rows
+    return queries.open_communities() if public_only else queries.communities("inquiry.report")
 
 
-def _children(parent_id, level):
+def _children(parent_id, level, action: str | None = None):
+    """(id, name) of the children of one level; with `action`, only those the
+    user may act at with the module on."""
     if not parent_id:
         return []
-    return list(db.session.execute(
-        select(GridNode.id, GridNode.name).where(GridNode.parent_id == parent_id, GridNode.level == level)
-        .order_by(GridNode.sort_order, GridNode.id)
-    ).all())
+    stmt = select(GridNode.id, GridNode.name).where(GridNode.parent_id == parent_id, GridNode.level == level)
+    if action is not None:
+        stmt = stmt.where(access.node_condition("inquiry", action))
+    return list(db.session.execute(stmt.order_by(GridNode.sort_order, GridNode.id)).all())
 
 
 def _blank(label=None):
@@ -146,10 +120,11 @@ def _fill_location(form, with_lower=True, preset: GridNode | None = None):
                 form[name].data = ids[i + 1]
     comms = _communities(public_only=not with_lower)
     form.community.choices = _blank(_("— choose —")) + [(c.id, c.name) for c in comms]
-    form.estate.choices = _blank() + _children(form.community.data, "estate")
+    action = "inquiry.report" if with_lower else None
+    form.estate.choices = _blank() + _children(form.community.data, "estate", action)
     if with_lower:
-        form.building.choices = _blank() + _children(form.estate.data, "building")
-        form.zone.choices = _blank() + _children(form.building.data, "zone")
+        form.building.choices = _blank() + _children(form.estate.data, "building", action)
+        form.zone.choices = _blank() + _children(form.building.data, "zone", action)
 
 
 def _chosen_node(form, with_lower=True) -> GridNode | None:
@@ -168,32 +143,6 @@ def _chosen_node(form, with_lower=True) -> GridNode | None:
 
 
 # --- Index, lists and ledgers ---------------------------------------------------------------
-
-
-def _count(stmt) -> int:
-    return db.session.scalar(select(func.count()).select_from(scoped(stmt).subquery())) or 0
-
-
-def _seed_figures() -> dict:
-    """The headline figures: sheets issued, units reached, property problems solved."""
-    cids = _community_ids()
-    sheets = db.session.scalar(select(func.count()).select_from(AssignmentSheet).where(AssignmentSheet.state == "issued")) or 0
-    from ..models import MonthStat
-
-    detail = svc.detail_rows(cids)
-    stmt = select(Organisation.kind, func.count(func.distinct(MonthStat.unit_id))).join(
-        Organisation, Organisation.id == MonthStat.unit_id).where(MonthStat.assigned > 0, detail)
-    pm_stmt = select(func.sum(MonthStat.closed)).join(Category, Category.id == MonthStat.category_id).where(
-        Category.property_management.is_(True), detail)
-    all_closed = select(func.sum(MonthStat.closed)).where(detail)
-    units = dict(db.session.execute(stmt.group_by(Organisation.kind)).all())
-    return {
-        "sheets": sheets,
-        "departments": units.get("department", 0),
-        "property_companies": units.get("property_company", 0),
-        "property_solved": int(db.session.scalar(pm_stmt) or 0),
-        "closed": int(db.session.scalar(all_closed) or 0),
-    }
 
 
 def _filters() -> queries.Filters:
@@ -225,14 +174,6 @@ def _filters() -> queries.Filters:
     )
 
 
-def _list_stmt(f: queries.Filters, ledger=False):
-    stmt = select(Problem)
-    if not ledger:
-        stmt = stmt.where(Problem.state != "filed")
-    stmt = queries.filter_problems(scoped(stmt), f)
-    return stmt.order_by(Problem.created_at.desc(), Problem.id.desc())
-
-
 def _list_context(f):
     return dict(
         f=f,
@@ -240,8 +181,7 @@ def _list_context(f):
         channels={k: str(v) for k, v in svc.CHANNEL_TITLES.items()},
         categories=_categories(),
         unit_list=svc.units(),
-        communities=[c for c in db.session.scalars(select(GridNode).where(GridNode.level == "community").order_by(GridNode.sort_order, GridNode.id))
-                     if _community_ids() is None or c.id in _community_ids()],
+        communities=queries.communities(),
         now=utcnow(),
         clock=svc.clock,
         mask_phone=mask_phone,
@@ -249,19 +189,6 @@ def _list_context(f):
         loc=_locale(),
         category_title=svc.category_title,
     )
-
-
-def place_labels(problems) -> dict[int, str]:
-    """"Estate building zone" for each problem, from one query for the whole page."""
-    ids = set()
-    for p in problems:
-        ids.update(int(x) for x in p.node_path.strip("/").split("/")[2:] if x)
-    names = dict(db.session.execute(select(GridNode.id, GridNode.name).where(GridNode.id.in_(ids))).all()) if ids else {}
-    out = {}
-    for p in problems:
-        parts = [names.get(int(x), "") for x in p.node_path.strip("/").split("/")[2:] if x]
-        out[p.id] = " ".join(x for x in parts if x) or (p.community.name if p.community_id and p.community else "")
-    return out
 
 
 COUNT_CAP = 500

@@ -7,8 +7,9 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import access
 from core.extensions import db
-from core.security import can, node_in_scope_or_404, requires
+from core.security import can, requires, roles
 from core.web import render
 
 from .. import services as svc
@@ -31,11 +32,8 @@ def node_options():
     if parent_field is None:
         abort(404)
     parent = request.args.get(parent_field, "")
-    options = []
-    if parent.isdigit():
-        if level != "estate":
-            node_in_scope_or_404(int(parent), "inquiry.report")
-        options = _children(int(parent), level)
+    # Only the nodes the user may report at, where the module is on.
+    options = _children(int(parent), level, "inquiry.report") if parent.isdigit() and len(parent) < 19 else []
     return render("inquiry/_node_select.html", block=None, level=level, options=options, public_form=False)
 
 
@@ -45,18 +43,20 @@ def new():
     form = ReportForm()
     preset = None
     if request.args.get("node_id", "").isdigit():
-        preset = node_in_scope_or_404(int(request.args["node_id"]), "inquiry.report")
+        preset = access.require_node(request.args["node_id"], "inquiry.report", "inquiry")
     _fill_location(form, preset=preset)
     form.category_id.choices = _category_choices()
     if form.validate_on_submit():
         node = _chosen_node(form)
         if node is None or not can("inquiry.report", node):
             form.community.errors = [_("Choose where the problem is.")]
+        elif not access.module_on_at("inquiry", node):
+            form.community.errors = [_("Square Inquiry is not in use in this community.")]
         else:
             try:
                 photos = svc.prepare_photos(request.files.getlist(form.photos.name))
                 cat = db.session.get(Category, form.category_id.data) if form.category_id.data else None
-                channel = "grid_worker" if "grid_worker" in {r for r, _p in _grants()} and not can("inquiry.triage") else "staff"
+                channel = "grid_worker" if "grid_worker" in roles() and not can("inquiry.triage") else "staff"
                 problem = svc.create_problem(
                     node=node, description=form.description.data, channel=channel, user=current_user, category=cat,
                     address=form.address.data or "", reporter_name=form.reporter_name.data or "",
@@ -69,9 +69,3 @@ def new():
     elif request.method == "POST":
         flash(_("Please correct the marked fields."), "error")
     return render("inquiry/new.html", form=form)
-
-
-def _grants():
-    from core.security import _grants as grants
-
-    return grants()

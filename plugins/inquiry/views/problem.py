@@ -3,18 +3,20 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from core import access
 from core.audit import record
 from core.extensions import db
-from core.models import utcnow
+from core.models import GridNode, utcnow
 from core.privacy import mask_name, mask_phone
 from core.security import can, requires
 from core.web import render
 
+from .. import queries
 from .. import services as svc
 from ..forms import (
     DecisionForm,
@@ -38,11 +40,10 @@ from .common import (
     _categories,
     _category_choices,
     _fail,
-    _is_handler,
     _locale,
     _unit_choices,
     get_problem,
-    place_labels,
+    is_unit_of,
 )
 
 
@@ -53,7 +54,7 @@ def problem(problem_id):
     return _problem_page(p)
 
 
-def _problem_page(p: Problem, forms=None, status=200):
+def _problem_page(p: Problem, forms=None, status=200, show_contact=False):
     forms = forms or {}
     loc = _locale()
     triage = forms.get("triage") or TriageForm(formdata=None)
@@ -70,7 +71,7 @@ def _problem_page(p: Problem, forms=None, status=200):
     can_triage = can("inquiry.triage") and p.state in ("new", "returned")
     events = svc.timeline(p.id)
     ctx = dict(
-        p=p, place=place_labels([p])[p.id], loc=loc, now=utcnow(), clock=svc.clock(p), events=events, states=svc.STATE_TITLES,
+        p=p, place=queries.place_labels([p])[p.id], loc=loc, now=utcnow(), clock=svc.clock(p), events=events, states=svc.STATE_TITLES,
         actions=svc.ACTION_TITLES, channels=svc.CHANNEL_TITLES, outcomes=svc.OUTCOME_TITLES,
         priorities=svc.PRIORITY_TITLES, category_title=svc.category_title,
         triage=triage, proposals=proposals, can_triage=can_triage,
@@ -78,7 +79,7 @@ def _problem_page(p: Problem, forms=None, status=200):
         dup_form=forms.get("duplicate") or DuplicateForm(formdata=None),
         opinion_form=forms.get("opinion") or NoteForm(formdata=None),
         candidates=svc.duplicate_candidates(p) if can_triage else [],
-        is_unit=_is_handler() and p.unit_id == current_user.organisation_id,
+        is_unit=is_unit_of(p),
         return_form=forms.get("return") or ReasonForm(formdata=None),
         ext_form=forms.get("extension") or ExtensionForm(formdata=None),
         result_form=forms.get("result") or ResultForm(formdata=None),
@@ -88,10 +89,13 @@ def _problem_page(p: Problem, forms=None, status=200):
         pending_ext=svc.pending_extension(p.id),
         extensions=list(db.session.scalars(select(Extension).where(Extension.problem_id == p.id).order_by(Extension.id))),
         visits=list(db.session.scalars(select(ReturnVisit).where(ReturnVisit.problem_id == p.id).order_by(ReturnVisit.id))),
+        sheet_visible=p.sheet_id is not None and db.session.scalar(
+            queries.sheets(select(AssignmentSheet.id).where(AssignmentSheet.id == p.sheet_id), community=None)) is not None,
         photos=[ph for ph in p.photos if ph.stage == "report"],
         result_photos=[ph for ph in p.photos if ph.stage == "result"],
-        drafts=list(db.session.scalars(select(AssignmentSheet).where(AssignmentSheet.state == "draft").order_by(AssignmentSheet.number))),
-        show_contact=request.args.get("contact") == "1" and can("inquiry.contact"),
+        drafts=draft_sheets_for(p) if can("inquiry.triage") and p.state == "triaged" else [],
+        # Full contact only in the answer to the audited POST, never from a GET parameter.
+        show_contact=show_contact and can("inquiry.contact"),
         mask_phone=mask_phone, mask_name=mask_name,
         allowed=lambda action: svc.allowed(action, p.state),
     )
@@ -100,9 +104,18 @@ def _problem_page(p: Problem, forms=None, status=200):
     return make_response(render("inquiry/problem.html", **ctx), status)
 
 
-def _act(problem_id, fn, form_key=None, form=None, ok=None):
-    """Run a service on a problem; on refusal show the page again with the message."""
-    p = get_problem(problem_id)
+def draft_sheets_for(p: Problem) -> list[AssignmentSheet]:
+    """Draft sheets the user may fill that may hold this problem (the district's and its community's)."""
+    district = db.session.scalar(select(GridNode.id).where(GridNode.level == "district").limit(1))
+    stmt = select(AssignmentSheet).where(AssignmentSheet.state == "draft",
+                                         AssignmentSheet.node_id.in_([district, p.community_id or -1]))
+    return list(db.session.scalars(queries.sheets(stmt, "inquiry.triage", community=None).order_by(AssignmentSheet.number)))
+
+
+def _act(problem_id, fn, form_key=None, form=None, ok=None, action=None):
+    """Run a service on a problem (fetched through the object gate for
+    `action`); on refusal show the page again with the message."""
+    p = get_problem(problem_id, action)
     if form is not None and not form.validate_on_submit():
         flash(_("Please correct the marked fields."), "error")
         return _problem_page(p, {form_key: form}, 422)
@@ -111,7 +124,7 @@ def _act(problem_id, fn, form_key=None, form=None, ok=None):
         db.session.commit()
     except svc.InquiryError as exc:
         _fail(exc, form)
-        p = get_problem(problem_id)
+        p = get_problem(problem_id, action)
         return _problem_page(p, {form_key: form} if form_key else None, 409 if isinstance(exc, svc.TransitionError) else 422)
     if ok:
         flash(ok, "success")
@@ -121,20 +134,17 @@ def _act(problem_id, fn, form_key=None, form=None, ok=None):
 @bp.route("/p/<int:problem_id>/contact", methods=["POST"])
 @requires("inquiry.contact")
 def reveal_contact(problem_id):
-    p = get_problem(problem_id)
+    p = get_problem(problem_id, "inquiry.contact")
     svc.record_contact_view(p, current_user)
-    record("inquiry.contact_view", p, summary=p.ref, community_id=p.community_id)
+    record("inquiry.contact_view", p, summary=p.ref, community_id=access.community_of(p))
     db.session.commit()
-    return redirect(url_for("inquiry.problem", problem_id=problem_id, contact=1))
+    return _problem_page(get_problem(problem_id, "inquiry.contact"), show_contact=True)
 
 
 @bp.route("/photos/<int:photo_id>")
 @requires(None)
 def photo(photo_id):
-    ph = db.session.get(Photo, photo_id)
-    if ph is None:
-        abort(404)
-    get_problem(ph.problem_id)
+    ph = access.get_or_404(Photo, photo_id)
     path = svc.photo_path(ph)
     if not path.exists():
         abort(404)

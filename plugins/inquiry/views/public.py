@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, request, url_for
+import re
+
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
+from core import access
 from core.extensions import db, limiter
-from core.modules import is_enabled
+from core.models import GridNode
 from core.security import public
 from core.web import render
 
@@ -26,7 +29,10 @@ from .common import _category_choices, _children, _chosen_node, _fail, _fill_loc
 @public
 def public_estates():
     parent = request.args.get("community", "")
-    options = _children(int(parent), "estate") if parent.isdigit() else []
+    community = db.session.get(GridNode, int(parent)) if parent.isdigit() and len(parent) < 19 else None
+    options = []
+    if community is not None and community.level == "community" and access.module_on_at("inquiry", community):
+        options = _children(community.id, "estate")
     return render("inquiry/_node_select.html", block=None, level="estate", options=options, public_form=True)
 
 
@@ -43,7 +49,7 @@ def public_report():
             # A bot filled the hidden field: pretend all went well, keep nothing.
             return redirect(url_for("inquiry.public_thanks", ref="WZ0000000"))
         node = _chosen_node(form, with_lower=False)
-        if node is None or not is_enabled("inquiry", node.community_id or node.id):
+        if node is None or not access.module_on_at("inquiry", node):
             form.community.errors = [_("Choose your community.")]
         else:
             try:
@@ -65,4 +71,6 @@ def public_report():
 @bp.route("/report/thanks/<ref>")
 @public
 def public_thanks(ref):
+    if not re.fullmatch(r"WZ\d{7,12}", ref):
+        abort(404)
     return render("inquiry/public_thanks.html", ref=ref[:24])

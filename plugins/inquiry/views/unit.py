@@ -13,17 +13,16 @@ from core.models import utcnow
 from core.security import requires
 from core.web import render
 
+from .. import queries
 from .. import services as svc
 from ..forms import (
     ExtensionForm,
     ReasonForm,
     ResultForm,
 )
-from ..models import (
-    Problem,
-)
+from ..models import HANDLER_STATES, Problem
 from . import bp
-from .common import HANDLER_STATES, _locale, _page, place_labels
+from .common import _locale, _page
 from .problem import _act
 
 # --- The unit's side -------------------------------------------------------------------------------
@@ -36,13 +35,14 @@ def unit():
         return render("inquiry/unit.html", page=None, org=None, tab="open", counts={})
     tab = request.args.get("tab", "open")
     states = {"open": ("issued", "claimed"), "reported": ("reported",), "closed": ("closed",)}.get(tab, ("issued", "claimed"))
-    base = select(Problem).where(Problem.unit_id == current_user.organisation_id)
-    page = _page(base.where(Problem.state.in_(states)).order_by(Problem.supervised.desc(), Problem.deadline, Problem.id))
-    counts = dict(db.session.execute(
-        select(Problem.state, func.count()).where(Problem.unit_id == current_user.organisation_id,
-                                                   Problem.state.in_(HANDLER_STATES)).group_by(Problem.state)).all())
+    mine = Problem.unit_id == current_user.organisation_id
+    stmt = queries.problems(select(Problem).where(mine, Problem.state.in_(states)), community=None)
+    page = _page(stmt.order_by(Problem.supervised.desc(), Problem.deadline, Problem.id))
+    counts = dict(db.session.execute(queries.problems(
+        select(Problem.state, func.count()).where(mine, Problem.state.in_(HANDLER_STATES)), community=None)
+        .group_by(Problem.state)).all())
     return render("inquiry/unit.html", block="results", page=page, org=current_user.organisation, tab=tab, counts=counts,
-                  places=place_labels(page.items),
+                  places=queries.place_labels(page.items),
                   now=utcnow(), clock=svc.clock, loc=_locale(), category_title=svc.category_title, states=svc.STATE_TITLES)
 
 
