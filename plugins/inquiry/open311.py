@@ -23,7 +23,7 @@ from flask import Blueprint, Response, current_app, json, request, url_for
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
-from core import access
+from core import access, clock
 from core.extensions import csrf, db, limiter
 from core.models import GridNode, utcnow
 from core.security import public
@@ -115,7 +115,7 @@ def api(view):
 def _iso(moment: dt.datetime | None) -> str | None:
     if moment is None:
         return None
-    return (moment + svc.LOCAL_OFFSET).strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    return clock.local(moment).isoformat(timespec="seconds")
 
 
 def _parse_w3c(value: str, name: str) -> dt.datetime:
@@ -127,7 +127,7 @@ def _parse_w3c(value: str, name: str) -> dt.datetime:
     except ValueError:
         raise ApiError(400, f"{name} must be a W3C datetime such as 2025-10-01T00:00:00Z") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone(svc.LOCAL_OFFSET))
+        moment = moment.replace(tzinfo=clock.zone())
     return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 

@@ -17,15 +17,14 @@ from .catalog import (  # noqa: F401
     units,
 )
 from .deadlines import (  # noqa: F401
-    LOCAL_OFFSET,
+    DeadlineWarning,
     add_working_days,
-    clock,
+    deadline_colour,
     deadline_for,
+    deadline_warnings,
     end_of_local_day,
     extra_days,
     is_working_day,
-    local_date,
-    local_today,
     overdue_condition,
     warn_share,
     working_days_between,

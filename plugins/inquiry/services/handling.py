@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from core import clock
 from core.extensions import db
 from core.models import utcnow
 
@@ -12,7 +13,7 @@ from ..models import (
     Extension,
     Problem,
 )
-from .deadlines import add_working_days, end_of_local_day, extra_days, local_date
+from .deadlines import add_working_days, end_of_local_day, extra_days
 from .intake import ReadyPhoto, store_photos
 from .stats import bump, month_key
 from .workflow import InquiryError, check, transition
@@ -85,8 +86,8 @@ def decide_extension(problem: Problem, ext: Extension, user, approve: bool, note
         db.session.rollback()
         raise InquiryError(_("This extension request has been decided already."))
     if approve:
-        new_deadline = end_of_local_day(add_working_days(local_date(problem.deadline or now), ext.days, extra_days()))
-        transition(problem, "approve_extension", user, note=_("New deadline %(due)s", due=local_date(new_deadline).isoformat()),
+        new_deadline = end_of_local_day(add_working_days(clock.local_date(problem.deadline or now), ext.days, extra_days()))
+        transition(problem, "approve_extension", user, note=_("New deadline %(due)s", due=clock.local_date(new_deadline).isoformat()),
                    deadline=new_deadline, extension_count=Problem.extension_count + 1, now=now)
     else:
         transition(problem, "refuse_extension", user, note=(note or "").strip(), now=now)

@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from core import clock
 from core.extensions import db
 from core.models import GridNode, Organisation, User, utcnow
 
@@ -24,7 +25,6 @@ from ..models import (
     Photo,
     Problem,
 )
-from .deadlines import local_today
 from .stats import bump, month_key, set_hot_count
 from .workflow import CHANNEL_TITLES, InquiryError, _actor, check, transition
 
@@ -206,7 +206,7 @@ def verify(problem: Problem, user, *, category: Category, unit: Organisation | N
         raise InquiryError(_("Choose a priority."), field="priority")
     if not deadline_days or not 1 <= int(deadline_days) <= 90:
         raise InquiryError(_("The deadline must be between 1 and 90 working days."), field="deadline_days")
-    if due_date is not None and due_date < local_today(now):
+    if due_date is not None and due_date < clock.local_date(now):
         raise InquiryError(_("The deadline is in the past. Choose today or a later day."), field="due_date")
     values = dict(category_id=category.id, unit_id=unit.id, priority=priority, deadline_days=int(deadline_days),
                   due_date=due_date, verified_at=now, reason="")

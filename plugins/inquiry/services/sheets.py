@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core import clock
 from core.extensions import db
 from core.models import GridNode, utcnow
 
@@ -13,7 +14,7 @@ from ..models import (
     AssignmentSheet,
     Problem,
 )
-from .deadlines import deadline_for, extra_days, local_date
+from .deadlines import deadline_for, extra_days
 from .stats import bump, month_key
 from .workflow import InquiryError, transition
 
@@ -98,7 +99,7 @@ def issue_sheet(sheet: AssignmentSheet, user, now=None) -> int:
     extra = extra_days()
     for p in problems:
         deadline = deadline_for(now, p.deadline_days or 10, extra, p.due_date)
-        transition(p, "issue", user, note=_("Sheet %(n)s, due %(due)s", n=sheet.number, due=local_date(deadline).isoformat()),
+        transition(p, "issue", user, note=_("Sheet %(n)s, due %(due)s", n=sheet.number, due=clock.local_date(deadline).isoformat()),
                    issued_at=now, deadline=deadline, now=now)
         bump(month_key(now), p.community_id, p.category_id, p.unit_id, assigned=1)
     db.session.expire(sheet)

@@ -9,6 +9,7 @@ from collections import defaultdict
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core import clock
 from core.extensions import db
 from core.models import GridNode, subtree
 
@@ -18,11 +19,10 @@ from ..models import (
     MonthStat,
     Problem,
 )
-from .deadlines import local_date
 
 
 def month_key(moment: dt.datetime) -> str:
-    return f"{local_date(moment):%Y-%m}"
+    return f"{clock.local_date(moment):%Y-%m}"
 
 
 HOT_DAYS = 90

@@ -7,6 +7,7 @@ import datetime as dt
 from flask import current_app
 from flask_babel import gettext as _
 
+from core import clock
 from core.extensions import db
 from core.models import utcnow
 
@@ -16,7 +17,7 @@ from ..models import (
     Problem,
     ReturnVisit,
 )
-from .deadlines import deadline_for, extra_days, local_date, local_today, working_days_between
+from .deadlines import deadline_for, extra_days, working_days_between
 from .stats import bump, month_key
 from .workflow import OUTCOME_TITLES, InquiryError, _actor, check, transition
 
@@ -48,9 +49,9 @@ def return_visit(problem: Problem, user, outcome: str, note: str = "", now=None)
     if outcome in ("satisfied", "basically_satisfied") or unreachable_close:
         extra = extra_days()
         on_time = bool(problem.reported_at and problem.deadline and problem.reported_at <= problem.deadline)
-        wd = working_days_between(local_date(problem.issued_at or problem.created_at), local_date(now), extra)
+        wd = working_days_between(clock.local_date(problem.issued_at or problem.created_at), clock.local_date(now), extra)
         transition(problem, "close", user, note=label, closed_at=now, outcome=outcome, on_time=on_time,
-                   working_days_to_close=wd, followup_due=local_today(now) + dt.timedelta(days=followup_days()),
+                   working_days_to_close=wd, followup_due=clock.local_date(now) + dt.timedelta(days=followup_days()),
                    unreachable_count=Problem.unreachable_count + (1 if outcome == "unreachable" else 0), now=now)
         bump(month, *key, closed=1, closed_on_time=1 if on_time else 0, working_days=wd,
              visits=0 if unreachable_close else 1, satisfied=0 if unreachable_close else 1)

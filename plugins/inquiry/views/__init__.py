@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, url_for
 
-from .. import services as svc
-
 bp = Blueprint("inquiry", __name__, url_prefix="/inquiry", template_folder="../templates",
                static_folder="../static", static_url_path="/static")
 
@@ -22,12 +20,6 @@ def _fast_gettext():
         # Row links without a url_for per row.
         "problem_href": url_for("inquiry.problem", problem_id=0)[:-1],
     }
-
-
-@bp.app_template_filter("inquiry_local")
-def _local_time(value, fmt="%Y-%m-%d %H:%M"):
-    """A stored UTC datetime as Wuhu local time."""
-    return (value + svc.LOCAL_OFFSET).strftime(fmt) if value else ""
 
 
 

@@ -183,7 +183,7 @@ def _list_context(f):
         unit_list=svc.units(),
         communities=queries.communities(),
         now=utcnow(),
-        clock=svc.clock,
+        clock=svc.deadline_colour,
         mask_phone=mask_phone,
         mask_name=mask_name,
         loc=_locale(),

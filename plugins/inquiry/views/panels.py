@@ -35,7 +35,7 @@ def node_panel(node_id):
     recent = list(db.session.scalars(here.options(joinedload(Problem.category), joinedload(Problem.node))
                                      .order_by(Problem.created_at.desc()).limit(5)))
     return render("inquiry/panel.html", node=node, recent=recent, open_n=open_n, states=svc.STATE_TITLES,
-                  now=utcnow(), clock=svc.clock, loc=_locale(), category_title=svc.category_title)
+                  now=utcnow(), clock=svc.deadline_colour, loc=_locale(), category_title=svc.category_title)
 
 
 @bp.route("/widgets/summary")

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from core import access
+from core import access, clock
 from core.audit import record
 from core.extensions import db
 from core.models import GridNode, utcnow
@@ -65,13 +65,15 @@ def _problem_page(p: Problem, forms=None, status=200, show_contact=False):
         triage.deadline_days.data = p.deadline_days or (cat.deadline_days if cat else 10)
         triage.priority.data = p.priority
         triage.address.data = p.address
+    # A fixed due date cannot lie before the district's today.
+    triage.due_date.render_kw = {"min": clock.today().isoformat()}
     triage.category_id.choices = _category_choices()
     triage.unit_id.choices = _unit_choices()
     proposals = {c.id: {"unit": svc.proposed_unit_id(p.node, c), "days": c.deadline_days} for c in _categories()}
     can_triage = can("inquiry.triage") and p.state in ("new", "returned")
     events = svc.timeline(p.id)
     ctx = dict(
-        p=p, place=queries.place_labels([p])[p.id], loc=loc, now=utcnow(), clock=svc.clock(p), events=events, states=svc.STATE_TITLES,
+        p=p, place=queries.place_labels([p])[p.id], loc=loc, now=utcnow(), clock=svc.deadline_colour(p), events=events, states=svc.STATE_TITLES,
         actions=svc.ACTION_TITLES, channels=svc.CHANNEL_TITLES, outcomes=svc.OUTCOME_TITLES,
         priorities=svc.PRIORITY_TITLES, category_title=svc.category_title,
         triage=triage, proposals=proposals, can_triage=can_triage,

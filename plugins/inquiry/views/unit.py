@@ -43,7 +43,7 @@ def unit():
         .group_by(Problem.state)).all())
     return render("inquiry/unit.html", block="results", page=page, org=current_user.organisation, tab=tab, counts=counts,
                   places=queries.place_labels(page.items),
-                  now=utcnow(), clock=svc.clock, loc=_locale(), category_title=svc.category_title, states=svc.STATE_TITLES)
+                  now=utcnow(), clock=svc.deadline_colour, loc=_locale(), category_title=svc.category_title, states=svc.STATE_TITLES)
 
 
 @bp.route("/p/<int:problem_id>/claim", methods=["POST"])

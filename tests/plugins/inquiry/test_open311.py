@@ -9,6 +9,7 @@ import pytest
 import requests
 from georeport import GeoReport
 
+from core import clock
 from core.extensions import db
 from plugins.inquiry import services as svc
 from plugins.inquiry.models import Problem
@@ -56,7 +57,7 @@ def test_georeport_reads_every_get_endpoint(served, fmt):
     assert set(by_id) == {p.ref}
     r = by_id[p.ref]
     assert r["status"] == "open" and r["agency_responsible"] == "区住建局"
-    assert r["expected_datetime"].startswith(f"{svc.local_date(p.deadline):%Y-%m-%d}")
+    assert r["expected_datetime"].startswith(f"{clock.local_date(p.deadline):%Y-%m-%d}")
     assert "13912345678" not in str(found)
     one = client.get_service_request(p.ref)
     assert one["service_request_id"] == p.ref and one["description"] == "井盖缺失"

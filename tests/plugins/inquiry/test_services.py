@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from core import clock
 from core.extensions import db
 from core.privacy import mask_name, mask_phone
 from plugins.inquiry import queries
@@ -61,17 +62,17 @@ def test_years_the_calendar_does_not_know_fall_back_to_weekdays():
 def test_deadline_is_the_end_of_the_local_day():
     issued = dt.datetime(2025, 9, 30, 2, 0)  # 10:00 in Wuhu
     deadline = svc.deadline_for(issued, 1)
-    assert svc.local_date(deadline) == D(2025, 10, 9)
+    assert clock.local_date(deadline) == D(2025, 10, 9)
     assert deadline == dt.datetime(2025, 10, 9, 15, 59, 59)  # 23:59:59 local
 
 
 def test_clock_colours(app, world):
     p = Problem(state="claimed", issued_at=dt.datetime(2025, 10, 1), deadline=dt.datetime(2025, 10, 11))
-    assert svc.clock(p, dt.datetime(2025, 10, 2), 0.75) == "green"
-    assert svc.clock(p, dt.datetime(2025, 10, 9), 0.75) == "yellow"
-    assert svc.clock(p, dt.datetime(2025, 10, 12), 0.75) == "red"
+    assert svc.deadline_colour(p, dt.datetime(2025, 10, 2), 0.75) == "green"
+    assert svc.deadline_colour(p, dt.datetime(2025, 10, 9), 0.75) == "yellow"
+    assert svc.deadline_colour(p, dt.datetime(2025, 10, 12), 0.75) == "red"
     p.state = "reported"
-    assert svc.clock(p, dt.datetime(2025, 10, 12), 0.75) == ""
+    assert svc.deadline_colour(p, dt.datetime(2025, 10, 12), 0.75) == ""
 
 
 def test_extra_days_table_is_used_when_issuing(app, world):
