@@ -46,11 +46,10 @@ from .intake import (  # noqa: F401
     duplicate_candidates,
     file_opinion,
     mark_duplicate,
-    photo_path,
+    photo_file,
     prepare_photos,
     reject,
     store_photos,
-    upload_folder,
     verify,
 )
 from .sheets import (  # noqa: F401

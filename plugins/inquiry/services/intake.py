@@ -7,13 +7,11 @@ import difflib
 import io
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from core import clock
+from core import clock, uploads
 from core.extensions import db
 from core.models import GridNode, Organisation, User, utcnow
 
@@ -30,13 +28,10 @@ from .workflow import CHANNEL_TITLES, InquiryError, _actor, check, transition
 
 # --- Photos --------------------------------------------------------------------------
 
+MODULE = "inquiry"
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_PHOTOS = 6
-
-
-def upload_folder() -> Path:
-    base = current_app.config.get("UPLOAD_FOLDER") or str(Path(current_app.instance_path) / "uploads")
-    return Path(base) / "inquiry"
+MAX_PIXELS = 40_000_000
 
 
 @dataclass
@@ -67,9 +62,15 @@ def prepare_photos(files) -> list[ReadyPhoto]:
             raise InquiryError(_("%(name)s is larger than 5 MB.", name=name), field="photos")
         try:
             with Image.open(io.BytesIO(raw)) as probe:
+                # The header gives the size: refuse a pixel bomb before decoding it.
+                if probe.width * probe.height > MAX_PIXELS:
+                    raise InquiryError(_("%(name)s has too many pixels (at most 40 megapixels).", name=name),
+                                       field="photos")
                 probe.verify()
             img = Image.open(io.BytesIO(raw))
             img.load()
+        except InquiryError:
+            raise
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
             raise InquiryError(_("%(name)s is not a photo (JPEG, PNG, GIF or WebP).", name=name), field="photos") from None
         img = ImageOps.exif_transpose(img).convert("RGB")
@@ -81,17 +82,18 @@ def prepare_photos(files) -> list[ReadyPhoto]:
 
 
 def store_photos(problem_id: int, photos: list[ReadyPhoto], stage: str, now: dt.datetime | None = None) -> None:
+    """Keep re-encoded photos in the module's upload folder (core.uploads);
+    Photo.filename is relative to that folder."""
     now = now or utcnow()
-    folder = upload_folder() / f"{now:%Y}" / f"{now:%m}"
-    folder.mkdir(parents=True, exist_ok=True)
     for p in photos:
-        name = f"{now:%Y}/{now:%m}/{uuid.uuid4().hex}.jpg"
-        (upload_folder() / name).write_bytes(p.data)
+        stored = uploads.save_bytes(MODULE, p.data, ".jpg", f"{now:%Y}", f"{now:%m}")
+        name = stored.split("/", 1)[1]
         db.session.add(Photo(problem_id=problem_id, stage=stage, filename=name, width=p.width, height=p.height, size=len(p.data)))
 
 
-def photo_path(photo: Photo) -> Path:
-    return upload_folder() / photo.filename
+def photo_file(photo: Photo) -> str:
+    """The stored name of a photo for core.uploads.send (after the object gate)."""
+    return f"{MODULE}/{photo.filename}"
 
 
 # --- Intake --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from core.extensions import db
+from core.forms import DomainError
 from core.models import utcnow
 
 from ..models import (
@@ -17,12 +18,9 @@ from ..models import (
 )
 
 
-class InquiryError(ValueError):
-    """A change the rules refuse; str() is the user's message."""
-
-    def __init__(self, message, field=None):
-        super().__init__(str(message))
-        self.field = field
+class InquiryError(DomainError):
+    """A change the rules of Square Inquiry refuse; str() is the user's
+    message, `field` the form field it belongs to (core.forms.show_error)."""
 
 
 class TransitionError(InquiryError):

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, send_file, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from core import access, clock
+from core import access, clock, uploads
 from core.audit import record
 from core.extensions import db
 from core.models import GridNode, utcnow
@@ -147,7 +147,4 @@ def reveal_contact(problem_id):
 @requires(None)
 def photo(photo_id):
     ph = access.get_or_404(Photo, photo_id)
-    path = svc.photo_path(ph)
-    if not path.exists():
-        abort(404)
-    return send_file(path, mimetype="image/jpeg", max_age=3600)
+    return uploads.send(svc.photo_file(ph), mimetype="image/jpeg")

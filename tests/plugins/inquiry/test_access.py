@@ -234,3 +234,24 @@ def test_open311_list_is_paged_by_key(client, world):
     second = client.get(f"/open311/v2/requests.json?page_size=2&before={made[3]}").get_json()
     assert [r["service_request_id"] for r in second] == made[::-1][2:4]
     assert client.get("/open311/v2/requests.json?before=zzz").status_code == 400
+
+
+def test_a_pixel_bomb_is_refused_before_it_is_decoded(world):
+    buf = io.BytesIO()
+    Image.new("1", (9000, 9000)).save(buf, "PNG")  # a small file of 81 megapixels
+    try:
+        svc.prepare_photos([io.BytesIO(buf.getvalue())])
+        raise AssertionError("81 megapixels accepted")
+    except svc.InquiryError as exc:
+        assert exc.field == "photos" and "pixels" in str(exc)
+
+
+def test_photos_are_kept_in_the_modules_upload_folder(app, world):
+    from core import uploads
+
+    p = svc.create_problem(node=node(world), description="x", channel="staff",
+                           photos=svc.prepare_photos([io.BytesIO(png())]))
+    db.session.commit()
+    photo = db.session.scalar(select(Photo).where(Photo.problem_id == p.id))
+    path = uploads.path_of(svc.photo_file(photo))
+    assert path.is_relative_to(uploads.folder("inquiry")) and path.stat().st_mode & 0o077 == 0
