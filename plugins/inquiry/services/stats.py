@@ -126,16 +126,26 @@ def _bump_row(key: dict, deltas: dict) -> None:
         db.session.execute(stmt)
 
 
-def rebuild_stats() -> int:
-    """Recompute the maintained totals (and hotspot counts) from the problems and their timeline."""
-    rebuild_hot_counts()
-    db.session.execute(delete(MonthStat))
+def rebuild_stats(community_ids: list[int] | None = None) -> int:
+    """Recompute the maintained totals from the problems and their timeline:
+    all of them (and the hotspot counts), or only the rows of the given
+    communities (their district-wide rows do not change when problems move
+    between communities)."""
+    problems = select(Problem.created_at, Problem.community_id, Problem.category_id, Problem.unit_id, Problem.state,
+                      Problem.closed_at, Problem.on_time, Problem.working_days_to_close, Problem.outcome)
+    events = (select(Event.at, Event.action, Event.unit_id, Problem.community_id, Problem.category_id)
+              .join(Problem, Problem.id == Event.problem_id)
+              .where(Event.action.in_(("issue", "return", "reopen", "supervise"))))
+    if community_ids is None:
+        rebuild_hot_counts()
+        db.session.execute(delete(MonthStat))
+    else:
+        ids = sorted({c or 0 for c in community_ids})
+        db.session.execute(delete(MonthStat).where(MonthStat.community_id.in_(ids)))
+        mine = func.coalesce(Problem.community_id, 0).in_(ids)
+        problems, events = problems.where(mine), events.where(mine)
     acc: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAT_FIELDS, 0))
-    rows = db.session.execute(
-        select(Problem.created_at, Problem.community_id, Problem.category_id, Problem.unit_id, Problem.state,
-               Problem.closed_at, Problem.on_time, Problem.working_days_to_close, Problem.outcome)
-    )
-    for created, comm, cat, unit, state, closed_at, on_time, wd, outcome in rows:
+    for created, comm, cat, unit, state, closed_at, on_time, wd, outcome in db.session.execute(problems):
         acc[(month_key(created), comm or 0, cat or 0, 0)]["received"] += 1
         if state == "closed" and closed_at is not None:
             a = acc[(month_key(closed_at), comm or 0, cat or 0, unit or 0)]
@@ -145,20 +155,18 @@ def rebuild_stats() -> int:
             if outcome in ("satisfied", "basically_satisfied"):
                 a["visits"] += 1
                 a["satisfied"] += 1
-    events = db.session.execute(
-        select(Event.at, Event.action, Event.unit_id, Problem.community_id, Problem.category_id)
-        .join(Problem, Problem.id == Event.problem_id)
-        .where(Event.action.in_(("issue", "return", "reopen", "supervise")))
-    )
     field = {"issue": "assigned", "return": "returns", "reopen": "reopens", "supervise": "supervisions"}
-    for at, action, unit, comm, cat in events:
+    for at, action, unit, comm, cat in db.session.execute(events):
         a = acc[(month_key(at), comm or 0, cat or 0, unit or 0)]
         a[field[action]] += 1
         if action == "reopen":
             a["visits"] += 1
     full: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAT_FIELDS, 0))
     for (month, comm, cat, unit), v in acc.items():
-        for key in ((month, comm, cat, unit), (month, ALL, cat, unit), (month, comm, ALL, ALL)):
+        keys = [(month, comm, cat, unit), (month, comm, ALL, ALL)]
+        if community_ids is None:
+            keys.append((month, ALL, cat, unit))
+        for key in keys:
             row = full[key]
             for f, n in v.items():
                 row[f] += n
@@ -168,21 +176,35 @@ def rebuild_stats() -> int:
     return len(batch)
 
 
+def _community_in(path: str) -> int | None:
+    parts = [x for x in path.strip("/").split("/") if x]
+    return int(parts[1]) if len(parts) >= 2 else None
+
 
 def follow_node_move(old_path: str, new_path: str) -> None:
-    """A grid node moved: the problems under it take the new path and community
-    (their scope and community filters read these copies)."""
-    from sqlalchemy import literal
+    """A grid node moved: the problems under it take the new path and
+    community (their scope and community filters read these copies), the
+    hotspots of its buildings their new community, and when the node changed
+    community, both communities' monthly statistics are recomputed from the
+    records (the district's own totals do not change)."""
+    from sqlalchemy import case, literal
 
-    community = (
-        select(GridNode.community_id).where(GridNode.id == Problem.node_id).scalar_subquery()
-    )
+    node = select(case((GridNode.level == "community", GridNode.id), else_=GridNode.community_id))
     db.session.execute(
         update(Problem)
         .where(subtree(Problem.node_path, old_path))
         .values(
             node_path=literal(new_path) + func.substr(Problem.node_path, len(old_path) + 1),
-            community_id=community,
+            community_id=node.where(GridNode.id == Problem.node_id).scalar_subquery(),
         )
         .execution_options(synchronize_session=False)
     )
+    db.session.execute(
+        update(HotspotStat)
+        .where(HotspotStat.building_id.in_(select(GridNode.id).where(subtree(GridNode.path, new_path))))
+        .values(community_id=node.where(GridNode.id == HotspotStat.building_id).scalar_subquery())
+        .execution_options(synchronize_session=False)
+    )
+    old, new = _community_in(old_path), _community_in(new_path)
+    if old != new:
+        rebuild_stats([c for c in (old, new) if c is not None])

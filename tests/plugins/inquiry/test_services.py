@@ -303,3 +303,50 @@ def test_hotspots_three_times_same_building_and_category(app, world):
 def test_masking():
     assert mask_phone("13912345678") == "139****5678"
     assert mask_name("张三丰") == "张**"
+
+
+def test_statistics_and_hotspots_follow_an_estate_to_its_new_community(world):
+    """wangge_node_moved: the moved estate's monthly statistics and hotspots
+    belong to the new community, equal to a recomputation from the records."""
+    from core.grid.services import move_node
+    from plugins.inquiry.models import HotspotStat, MonthStat
+
+    c1, c2 = world.tree.communities
+    water = {c.code: c for c in svc.ensure_categories()}["water"]
+
+    def problem(zone, text):
+        return svc.create_problem(node=node(world, "zone", zone), description=text, channel="staff", category=water)
+
+    moved = [problem(0, f"漏水{i}") for i in range(3)]  # a hotspot: one building, one category, three times
+    stays = problem(4, "另一个小区")  # estate 1 of community 1
+    sheet = svc.create_sheet(world.district)
+    for p in (moved[0], moved[1], stays):
+        svc.verify(p, world.district, category=water, unit=world.housing, priority="normal", deadline_days=5)
+        svc.add_to_sheet(sheet, p, world.district)
+    svc.issue_sheet(sheet, world.district)
+    svc.claim(moved[0], world.handler)
+    svc.report_result(moved[0], world.handler, "已修好")
+    svc.return_visit(moved[0], world.community, "satisfied")
+    svc.return_to_triage(moved[1], world.handler, "不归我们管")
+    svc.supervise(stays, world.district)
+    db.session.commit()
+
+    move_node(node(world, "estate", 0), c2)
+    db.session.commit()
+
+    def figures():
+        rows = db.session.execute(select(MonthStat).where(MonthStat.community_id.in_([c1.id, c2.id]))).scalars()
+        stats = sorted((r.month, r.community_id, r.category_id, r.unit_id,
+                        tuple(getattr(r, f) for f in svc.STAT_FIELDS)) for r in rows)
+        hot = sorted((h.building_id, h.category_id, h.community_id, h.n) for h in db.session.scalars(select(HotspotStat)))
+        return stats, hot, queries.analysis([c1.id], "2000-01", "2999-12"), queries.analysis([c2.id], "2000-01", "2999-12")
+
+    after_move = figures()
+    svc.rebuild_stats()
+    db.session.commit()
+    assert figures() == after_move
+    _stats, hot, a1, a2 = after_move
+    assert a1["totals"]["received"] == 1 and a1["totals"]["supervisions"] == 1
+    assert a2["totals"]["received"] == 3 and a2["totals"]["closed"] == 1 and a2["totals"]["returns"] == 1
+    assert (node(world, "building", 0).id, water.id, c2.id, 3) in hot
+    assert queries.hotspots(community_ids=[c2.id]) and not queries.hotspots(community_ids=[c1.id])
