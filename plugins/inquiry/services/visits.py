@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 
 from core import clock
 from core.extensions import db
@@ -41,6 +42,12 @@ def return_visit(problem: Problem, user, outcome: str, note: str = "", now=None)
             raise InquiryError(_("Write down what the reporter is dissatisfied with."), field="note")
     else:
         check("unreachable", frm)
+        last = db.session.scalar(select(func.max(ReturnVisit.at)).where(ReturnVisit.problem_id == problem.id,
+                                                                        ReturnVisit.outcome == "unreachable"))
+        # Three attempts close the problem: they must be real attempts, one a day.
+        if last is not None and clock.local_date(last) >= clock.local_date(now):
+            raise InquiryError(_("An attempt to reach the reporter was recorded today already; try again on another day."),
+                               field="outcome")
     month = month_key(now)
     key = (problem.community_id, problem.category_id, problem.unit_id)
     note = (note or "").strip()

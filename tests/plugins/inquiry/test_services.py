@@ -247,12 +247,18 @@ def test_unreachable_three_times_closes_out(app, world):
     p, _s = _issued(world)
     svc.claim(p, world.handler)
     svc.report_result(p, world.handler, "ok")
-    svc.return_visit(p, world.worker, "unreachable")
-    svc.return_visit(p, world.worker, "unreachable")
-    assert p.state == "reported"
+    day = dt.timedelta(days=1)
     svc.return_visit(p, world.worker, "unreachable")
     db.session.commit()
-    assert p.state == "closed" and p.outcome == "unreachable"
+    # A second attempt the same day (a double click, a retrying client) is refused.
+    with pytest.raises(svc.InquiryError):
+        svc.return_visit(p, world.worker, "unreachable")
+    db.session.rollback()
+    svc.return_visit(p, world.worker, "unreachable", now=clock.utcnow() + day)
+    assert p.state == "reported"
+    svc.return_visit(p, world.worker, "unreachable", now=clock.utcnow() + 2 * day)
+    db.session.commit()
+    assert p.state == "closed" and p.outcome == "unreachable" and p.unreachable_count == 3
 
 
 def test_deadline_in_the_past_is_refused(app, world):
