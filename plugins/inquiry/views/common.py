@@ -43,7 +43,9 @@ def is_unit_of(p: Problem) -> bool:
 
 
 def _fail(exc: DomainError, form=None):
-    """A rule refused: roll back, show the message next to its field (or flashed)."""
+    """A rule refused: roll back and show the message next to its field
+    (core.forms.show_error); it is flashed at the top as well, because the
+    action forms sit far down the problem page."""
     db.session.rollback()
     show_error(form, exc)
     if form is not None and exc.field and getattr(form, exc.field, None) is not None:

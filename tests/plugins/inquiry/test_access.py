@@ -255,3 +255,35 @@ def test_photos_are_kept_in_the_modules_upload_folder(app, world):
     photo = db.session.scalar(select(Photo).where(Photo.problem_id == p.id))
     path = uploads.path_of(svc.photo_file(photo))
     assert path.is_relative_to(uploads.folder("inquiry")) and path.stat().st_mode & 0o077 == 0
+
+
+def test_every_inquiry_route_with_an_object_id_is_404_for_an_outsider(client, login, world):
+    """Walks app.url_map: every inquiry URL that takes an id, filled with the
+    ids of community 1's objects, answers 404 to community 2's admin."""
+    p = issued(world, 0, world.power, "甲社区的问题", user=world.community)
+    svc.store_photos(p.id, svc.prepare_photos([io.BytesIO(png())]), "report")
+    svc.request_extension(p, world.power_handler, 3, "材料未到")
+    sheet = svc.create_sheet(world.community, world.tree.communities[0])
+    db.session.commit()
+    ids = {"problem_id": p.id, "photo_id": db.session.scalar(select(Photo.id)),
+           "ext_id": db.session.scalar(select(Extension.id)), "sheet_id": sheet.id,
+           "node_id": world.tree.estates[0].id}
+    # Each outsider with the actions it holds: holding the action, it must get 404 (never 403).
+    outsiders = {"comm2": {"inquiry.view", "inquiry.report", "inquiry.triage", "inquiry.visit", "inquiry.contact",
+                           "inquiry.export", "inquiry.analysis", "__signed_in__"},
+                 "zj1": {"inquiry.handle", "__signed_in__"}}
+    checked = 0
+    for username, holds in outsiders.items():
+        login(username)
+        for rule in client.application.url_map.iter_rules():
+            if not rule.endpoint.startswith("inquiry.") or not rule.arguments & set(ids):
+                continue
+            needs = client.application.view_functions[rule.endpoint].wangge_permission
+            url = rule.build({k: ids[k] for k in rule.arguments}, append_unknown=False)[1]
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                resp = client.open(url, method=method, data={"sheet_id": str(sheet.id), "decision": "approve"})
+                assert resp.status_code == (404 if needs in holds else 403), (username, method, url, resp.status_code)
+                checked += needs in holds
+    assert checked >= 20
+    db.session.expire_all()
+    assert db.session.get(Problem, p.id).state == "issued" and db.session.get(Extension, ids["ext_id"]).state == "pending"
