@@ -13,9 +13,10 @@ $(VENV)/.installed: pyproject.toml examples/wangge-noticeboard/pyproject.toml
 
 install: $(VENV)/.installed
 
+# The web server and one job consumer (flask worker), stopped together by Ctrl-C.
 run: install
 	$(FLASK) init --demo-if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(PY) -m core.jobs.launch --host 127.0.0.1 --port 5000
 
 test: install
 	$(VENV)/bin/ruff check .
@@ -32,6 +33,7 @@ bench: install
 	$(PY) -m bench.grid
 	$(PY) -m bench.affairs_import
 	$(PY) -m bench.inquiry
+	$(PY) -m bench.stations_signup
 
 clean:
 	rm -rf $(VENV)

@@ -148,7 +148,7 @@ def main() -> None:
             db.session.add(job)
             db.session.commit()
             t0 = time.perf_counter()
-            job = S.run_import(job.id)
+            job = S.run_import(S.InlineJob(), job.id)
             secs = time.perf_counter() - t0
             n = db.session.query(Resident).count()
             results.append((label, secs, job.created_count, job.updated_count, job.unchanged_count, job.error_count, n))

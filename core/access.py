@@ -45,6 +45,9 @@ from sqlalchemy.orm import aliased
 
 from .extensions import db
 from .models import GridNode, ModuleSetting, subtree
+from .modules import ModuleOff, is_enabled
+from .security import in_scope, scope_filter
+from .web import current_community_id
 
 CURRENT = "current"  # community="current": the community chosen for this request
 
@@ -183,8 +186,6 @@ def module_condition(module: str, community_column):
 
 def module_on_at(module: str, node: GridNode | None) -> bool:
     """Is `module` on in the community of `node` (the district default for the district)?"""
-    from .modules import is_enabled
-
     return is_enabled(module, _community_id(node))
 
 
@@ -204,8 +205,6 @@ def scope_condition(path_column, community_column, *, module: str | None, action
     where `module` is on, restricted to one community when asked
     (``community=CURRENT``: the community chosen for the request, if any;
     ``None``: every community in scope; an id: that one)."""
-    from .security import scope_filter
-
     cond = scope_filter(path_column, action)
     if reach is not None:
         cond = or_(cond, reach)
@@ -221,8 +220,6 @@ def _resolve_community(community):
     if community == CURRENT:
         if not has_request_context():
             return None
-        from .web import current_community_id
-
         return current_community_id()
     return community
 
@@ -293,8 +290,6 @@ def node_condition(module: str | None, action: str | None, community=None):
 def require_node(node_or_id, action: str | None, module: str | None = None) -> GridNode:
     """The gate for writes and node pages: the node, if it is in the user's
     scope for `action` and `module` is on in its community; otherwise 404."""
-    from .security import in_scope
-
     node = node_or_id
     if not isinstance(node, GridNode):
         try:
@@ -305,8 +300,6 @@ def require_node(node_or_id, action: str | None, module: str | None = None) -> G
     if node is None or not in_scope(node, action):
         abort(404)
     if module is not None and not module_on_at(module, node):
-        from .modules import ModuleOff
-
         raise ModuleOff.for_node(module, node)
     return node
 

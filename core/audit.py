@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import has_request_context
 from flask_login import current_user
 
+from .access import community_of
 from .extensions import db
 from .models import AuditLog
+from .web import client_ip
 
 
 def record(
@@ -18,12 +20,16 @@ def record(
     community_id: int | None = None,
     user=None,
 ) -> AuditLog:
-    """Add an audit entry to the session (committed with the change it records)."""
-    from .web import client_ip
+    """Add an audit entry to the session (committed with the change it records).
 
+    The community comes from the object (core.access.community_of) unless
+    given: a view never has to look it up.
+    """
     if obj is not None:
         object_type = object_type or obj.__class__.__tablename__
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
+        if community_id is None:
+            community_id = community_of(obj)
     ip = None
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user

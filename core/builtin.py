@@ -5,9 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
+from .extensions import db
+from . import jobs, reminders
+from .grid import tasks as grid_tasks
+from .grid import views as grid_views
 from .hookspecs import hookimpl
-from .plugins import Action, Export, Module, NavItem, Widget
+from .jobs import views as jobs_views
+from .notify import views as inbox_views
+from .models import GridPost, RoleGrant
+from .plugins import Action, Export, Module, NavItem, NotificationKind, Periodic, Task, Widget
+from .views import admin, auth, main
 
 ADMINS = ("district_admin", "community_admin")
 STAFF = ("district_admin", "community_admin", "grid_worker")
@@ -44,14 +53,7 @@ def wangge_permissions():
 
 @hookimpl
 def wangge_blueprints():
-    from .views import admin, auth, main
-
-    bps = [auth.bp, main.bp, admin.bp]
-    try:
-        from .grid import views as grid_views
-    except ImportError:  # pragma: no cover - grid pages not built yet
-        return bps
-    return [*bps, grid_views.bp]
+    return [auth.bp, main.bp, admin.bp, grid_views.bp, jobs_views.bp, inbox_views.bp]
 
 
 @hookimpl
@@ -84,11 +86,6 @@ def wangge_migrations_dir():
 
 @hookimpl
 def wangge_node_holders(node_ids):
-    from sqlalchemy import func, select
-
-    from .extensions import db
-    from .models import GridPost, RoleGrant
-
     out = []
     n = db.session.scalar(select(func.count()).select_from(RoleGrant).where(RoleGrant.node_id.in_(node_ids)))
     if n:
@@ -101,3 +98,25 @@ def wangge_node_holders(node_ids):
     if n:
         out.append((_l("staffed posts"), n))
     return out
+
+
+@hookimpl
+def wangge_tasks():
+    return [Task(grid_tasks.TASK, grid_tasks.grid_import, _l("Import the grid tree"))]
+
+
+@hookimpl
+def wangge_periodic_tasks():
+    return [
+        Periodic("core.leave_cover", reminders.leave_cover_reminders, schedule={"hour": "7", "minute": "0"}),
+        # Jobs whose consumer died are marked failed even when nobody looks.
+        Periodic("core.sweep_jobs", jobs.sweep_stale, schedule={"minute": "*/5"}, per_community=False),
+    ]
+
+
+@hookimpl
+def wangge_notification_kinds():
+    return [
+        NotificationKind("core.job_finished", _l("My background jobs finished or failed")),
+        NotificationKind("core.leave_cover", _l("A grid I back up as B-post: the A-post's leave starts or ends")),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 import sqlite3
 from pathlib import Path
@@ -11,6 +12,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from .demo import build_demo, print_demo_logins, reset_data
 from .extensions import db
 from .models import ROLES, GridNode, RoleGrant, User
 
@@ -43,13 +45,9 @@ def init_command(admin_username, admin_password, demo_if_empty):
     has_nodes = db.session.scalar(select(func.count()).select_from(GridNode))
     if demo_if_empty:
         if not has_nodes:
-            from .demo import build_demo
-
             build_demo(scale=1, seed=1, report=click.echo)
         else:
             click.echo("The database holds data already; the demo was not loaded.")
-        from .demo import print_demo_logins
-
         print_demo_logins(click.echo)
         return
     if db.session.scalar(select(func.count()).select_from(User)):
@@ -160,18 +158,38 @@ def restore_command(source, yes):
 @click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 100))
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--reset", is_flag=True, help="Delete every record first.")
+@click.option("--module", "modules", multiple=True, metavar="NAME",
+              help="Add only this module's demo data to the district already in the database "
+                   "(for a module installed after the demo was built). Repeatable.")
 @with_appcontext
-def demo_command(scale, seed, reset):
+def demo_command(scale, seed, reset, modules):
     """Build the seed district (scale 1: 19 communities … 3,134 zones)."""
-    from .demo import build_demo, print_demo_logins, reset_data
-
     has_nodes = db.session.scalar(select(func.count()).select_from(GridNode))
+    if modules:
+        if not has_nodes or reset:
+            raise click.ClickException("--module adds to an existing district: build the demo first (without --module).")
+        add_module_demo(modules, scale=scale, seed=seed, report=click.echo)
+        return
     if has_nodes and not reset:
         raise click.ClickException("The database holds data already. Run again with --reset to replace it.")
     if reset:
         reset_data()
     build_demo(scale=scale, seed=seed, report=click.echo)
     print_demo_logins(click.echo)
+
+
+def add_module_demo(modules, scale=1, seed=1, report=print) -> None:
+    """Call wangge_demo_data of the named modules only, on the data already there."""
+    state = current_app.extensions["wangge"]
+    plugin_module = state.registry._plugin_module
+    unknown = sorted(set(modules) - set(state.registry.modules))
+    if unknown:
+        raise click.ClickException(f"No installed module named {', '.join(unknown)}.")
+    others = [p for p in state.pm.get_plugins() if plugin_module.get(state.pm.get_name(p)) not in modules]
+    caller = state.pm.subset_hook_caller("wangge_demo_data", remove_plugins=others)
+    caller(scale=scale, rng=random.Random(seed), report=report)
+    db.session.commit()
+    report(f"Demo data added: {', '.join(modules)}.")
 
 
 def register_cli(app):

@@ -6,7 +6,9 @@ import json
 ENV_NAME = "development"  # "production" refuses a default secret key
 SECRET_KEY = None  # generated into instance/secret_key on first run
 SQLALCHEMY_DATABASE_URI = None  # instance/wangge.sqlite unless DATABASE_URL is set
-SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+# pool_pre_ping: a connection that the database dropped (a restart, a killed
+# backend, a failover) is noticed and replaced before a request uses it.
+SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 LOAD_ENTRY_POINTS = True  # third-party plugins from the `wangge.plugins` entry points
 PLUGINS = None  # built-in plugins to load: None for all, or a list such as ["affairs"]
 TIMEZONE = "Asia/Shanghai"
@@ -49,3 +51,14 @@ def parse_env(value: str):
         return json.loads(value)
     except ValueError:
         return value
+
+# Background jobs (core.jobs, huey). The queue's store: Redis when REDIS_URL is
+# set, else an SQLite file under the instance folder (JOBS_SQLITE_PATH).
+JOBS_BACKEND = None  # "sqlite" or "redis" to choose explicitly
+JOBS_SQLITE_PATH = None  # instance/jobs-queue.sqlite
+JOBS_QUEUE_NAME = "wangge"  # consumers and web processes of one site share it
+JOBS_IMMEDIATE = False  # run each job inside start() (tests)
+JOBS_WORKERS = 2  # threads per consumer
+JOBS_MAX_DELAY = 1.0  # seconds an idle consumer waits at most before polling the queue again
+JOBS_KEEP_DAYS = 30  # a job's upload and result file are deleted this long after it ended
+JOBS_STALE_AFTER = 900  # seconds without a heartbeat before a running job counts as failed

@@ -18,6 +18,7 @@ import random
 from flask import current_app
 from sqlalchemy import delete, func, insert, select
 
+from . import clock
 from .extensions import db
 from .grid.services import DISTRICT_CODE, bulk_insert_nodes, child_code, fix_sequence, next_ids
 from .models import CommitteeMember, GridPost, Leave, Organisation, RoleGrant, User, utcnow
@@ -133,16 +134,20 @@ def _organisations(rng: random.Random, names: Names) -> dict[str, list[int]]:
     return out
 
 
-def build_demo(scale: int = 1, seed: int = 1, report=print):
-    """Build the demo district, then let every module add its demo data."""
+def build_demo(scale: int = 1, seed: int = 1, report=print, counts: dict | None = None):
+    """Build the demo district, then let every module add its demo data.
+
+    `counts` (level -> number, e.g. {"community": 2, "estate": 6, "building": 12,
+    "zone": 24}) builds a smaller district instead of the seed's (the contract tests).
+    """
     rng = random.Random(seed)
     names = Names(rng)
-    today = dt.date.today()
+    today = clock.today()
     report(f"Building the demo district at scale {scale} (seed {seed}) …")
     orgs = _organisations(rng, names)
 
     # --- the tree ---
-    counts = {level: n * scale for level, n in SEED.items()}
+    counts = dict(counts) if counts else {level: n * scale for level, n in SEED.items()}
     n_comm = counts["community"]
     per_comm = apportion(counts["estate"], n_comm, rng, minimum=3)
     per_estate = apportion(counts["building"], counts["estate"], rng, minimum=1)
@@ -261,7 +266,7 @@ def build_demo(scale: int = 1, seed: int = 1, report=print):
         leaves.append({"user_id": w2[1], "start_date": today, "end_date": today + dt.timedelta(days=1), "reason": "参加培训"})
     skip = {w1[0], w1[1], w1[2]} | (set(workers_of[communities[1]["id"]][:2]) if len(communities) > 1 else set())
     all_workers = [w for c in communities for w in workers_of[c["id"]] if w not in skip]
-    for uid in rng.sample(all_workers, k=max(3, len(all_workers) // 25)):
+    for uid in rng.sample(all_workers, k=min(len(all_workers), max(3, len(all_workers) // 25))):
         start = today + dt.timedelta(days=rng.randrange(-60, 40))
         leaves.append({"user_id": uid, "start_date": start, "end_date": start + dt.timedelta(days=rng.randrange(0, 7)),
                        "reason": rng.choice(["年休假", "病假", "事假", "参加培训", "婚假"])})

@@ -127,3 +127,40 @@ def wangge_service_records(member_ids, start, end):
     here and never imports the module. The core only calls the implementations
     of modules that are on in the record's community: call it through
     `core.plugins.service_records()`."""
+
+
+# --- Background work and notifications (core.jobs, core.notify) ---------------
+
+
+@hookspec
+def wangge_tasks():
+    """Return a list of `Task`s (name, func, title): background tasks that
+    `core.jobs.start(name, params=…)` queues. `func(job, **params)` runs in a
+    consumer process inside an app context, reports `job.progress(done, total)`
+    and may return a dict (the job's result). Task names are unique
+    district-wide: prefix them with the module's name."""
+
+
+@hookspec
+def wangge_periodic_tasks():
+    """Return a list of `Periodic`s (name, func, schedule, per_community): work
+    run on a crontab schedule in the district's time zone. With
+    `per_community=True` the core calls `func(community_id)` only for the
+    communities where the module is on; a run is sent once per scheduled
+    minute however many consumers run on however many hosts."""
+
+
+@hookspec
+def wangge_notification_kinds():
+    """Return a list of `NotificationKind`s (name, title, default): the kinds
+    of notification the module sends with `core.notify.notify(kind, …)`. Each
+    user chooses on the inbox's preferences page which kinds to receive."""
+
+
+@hookspec
+def wangge_deliver_notification(notification, user, text):
+    """A notification was stored for `user` (in-app, always): deliver it on
+    another channel too (SMS, WeChat Work, e-mail). `text` is the message in
+    the user's language. Called inside the sender's transaction, which it must
+    not commit; a channel that talks to a slow network hands the sending to a
+    queue of its own rather than wait."""

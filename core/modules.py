@@ -16,7 +16,9 @@ from werkzeug.exceptions import NotFound
 
 from .extensions import db
 from .models import ModuleSetting
-from .plugins import CORE_MODULE
+
+# The core's own module (never switched off); core.plugins re-exports the name.
+CORE_MODULE = "core"
 
 
 class ModuleOff(NotFound):

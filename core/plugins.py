@@ -9,15 +9,26 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pluggy
+from flask import current_app
 
 from . import hookspecs
+from .modules import CORE_MODULE, is_enabled
 
 ENTRY_POINT_GROUP = "wangge.plugins"
-CORE_MODULE = "core"
+
+# Hooks the core calls one implementation at a time (call_each), to know which
+# plugin declared what: a hook wrapper there would never wrap anything.
+DECLARATION_HOOKS = (
+    "wangge_module", "wangge_blueprints", "wangge_permissions", "wangge_nav_items",
+    "wangge_node_panels", "wangge_dashboard_widgets", "wangge_exports", "wangge_cli_commands",
+    "wangge_migrations_dir", "wangge_translations_dir", "wangge_assets", "wangge_service_records",
+    "wangge_tasks", "wangge_periodic_tasks", "wangge_notification_kinds",
+)
 
 
 class PluginError(RuntimeError):
@@ -122,6 +133,47 @@ class ServiceRecord:
     confirmed: bool = True
 
 
+@dataclass(frozen=True)
+class Task:
+    """A background task (core.jobs): `func(job, **params)` runs in a consumer
+    process; `jobs.start(name, params=…)` queues it. It may return a dict (the
+    job's result, JSON) and calls `job.progress(done, total)` as it goes."""
+
+    name: str
+    func: Callable[..., Any]
+    title: Any = ""
+    module: str = ""
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A task run on a schedule (crontab fields in the district's time zone,
+    e.g. {"hour": "8", "minute": "0"}; missing fields mean "every").
+
+    With `per_community` the core calls `func(community_id)` once for each
+    community where the module is on; else `func()` once. A run is sent once
+    per scheduled minute however many consumers run."""
+
+    name: str
+    func: Callable[..., Any]
+    schedule: dict = field(default_factory=dict)
+    per_community: bool = True
+    module: str = ""
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    """A kind of notification (core.notify); users choose which kinds they receive."""
+
+    name: str
+    title: Any
+    default: bool = True
+    description: Any = ""
+    # How the inbox marks it: "info", "warning" (yellow) or "danger" (red).
+    level: str = "info"
+    module: str = ""
+
+
 @dataclass
 class Registry:
     """Everything the plugins declared, each item tagged with its module."""
@@ -138,9 +190,13 @@ class Registry:
     translation_dirs: list[str] = field(default_factory=list)
     cli_commands: list[Any] = field(default_factory=list)
     assets: list[Asset] = field(default_factory=list)
+    tasks: dict[str, Task] = field(default_factory=dict)
+    periodic: list[Periodic] = field(default_factory=list)
+    notification_kinds: dict[str, NotificationKind] = field(default_factory=dict)
 
 
 def builtin_plugin_names() -> list[str]:
+    # Imported here: the plugins package is found only when the app starts (it may be absent).
     import plugins
 
     return sorted(
@@ -149,17 +205,22 @@ def builtin_plugin_names() -> list[str]:
 
 
 def build_plugin_manager(
+    core_plugin,
     extra_plugins: list[Any] | None = None,
     load_entry_points: bool = True,
     only: list[str] | None = None,
 ):
-    """Build a plugin manager: the core, the built-in plugins (all, or those
-    named in `only`), the entry-point plugins, then `extra_plugins`."""
+    """Build a plugin manager: the core (`core_plugin`, core.builtin), the
+    built-in plugins (all, or those named in `only`), the entry-point plugins,
+    then `extra_plugins`.
+
+    Start-up stops with a PluginError naming the plugin when a plugin fails to
+    import, two entry points share a name (or one takes a built-in's name), a
+    plugin implements an unknown hook, or wraps a declaration hook.
+    """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    from . import builtin
-
-    pm.register(builtin, name=CORE_MODULE)
+    pm.register(core_plugin, name=CORE_MODULE)
     for dotted in builtin_plugin_names():
         if only is not None and dotted.removeprefix("plugins.") not in only:
             continue
@@ -171,9 +232,17 @@ def build_plugin_manager(
     if load_entry_points:
         from importlib.metadata import entry_points
 
+        seen: dict[str, str] = {}
         for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if pm.get_plugin(ep.name) is not None:
-                continue
+            if seen.get(ep.name) == ep.value:
+                continue  # the same distribution found twice on the path
+            if ep.name in seen or pm.has_plugin(ep.name) or pm.has_plugin(f"plugins.{ep.name}"):
+                other = seen.get(ep.name) or ("a built-in plugin" if ep.name != CORE_MODULE else "the core")
+                raise PluginError(
+                    f"Plugin {ep.name!r} ({ep.value}): the entry-point name is taken by {other}; "
+                    "every plugin needs a name of its own"
+                )
+            seen[ep.name] = ep.value
             try:
                 mod = ep.load()
             except Exception as exc:  # noqa: BLE001
@@ -186,6 +255,13 @@ def build_plugin_manager(
     except pluggy.PluginValidationError as exc:
         name = pm.get_name(exc.plugin) if exc.plugin is not None else "?"
         raise PluginError(f"Plugin {name!r} implements an unknown hook: {exc}") from exc
+    for hook_name in DECLARATION_HOOKS:
+        for impl in getattr(pm.hook, hook_name).get_hookimpls():
+            if impl.hookwrapper or getattr(impl, "wrapper", False):
+                raise PluginError(
+                    f"Plugin {impl.plugin_name!r}: {hook_name} is a declaration hook and cannot be "
+                    "a hook wrapper (return the declarations instead)"
+                )
     return pm
 
 
@@ -232,8 +308,6 @@ def build_registry(pm) -> Registry:
                 raise PluginError(f"Module {mod.name!r} requires {req!r}, which is not installed")
 
     def tag(items, plugin_name):
-        from dataclasses import replace
-
         return [replace(i, module=plugin_module[plugin_name]) for i in items]
 
     for plugin_name, actions in call_each(pm, "wangge_permissions"):
@@ -256,11 +330,33 @@ def build_registry(pm) -> Registry:
         reg.assets.extend(tag(items, plugin_name))
     for _plugin_name, cmds in call_each(pm, "wangge_cli_commands"):
         reg.cli_commands.extend(cmds)
+    _collect_jobs_and_kinds(pm, reg, tag)
     reg.nav_items.sort(key=lambda i: i.order)
     reg.panels.sort(key=lambda i: i.order)
     reg.widgets.sort(key=lambda i: i.order)
     reg._plugin_module = plugin_module  # type: ignore[attr-defined]
     return reg
+
+
+def _collect_jobs_and_kinds(pm, reg: Registry, tag) -> None:
+    """Tasks, periodic tasks and notification kinds: one name each, district-wide."""
+    for plugin_name, items in call_each(pm, "wangge_tasks"):
+        for task in tag(items, plugin_name):
+            if task.name in reg.tasks:
+                raise PluginError(f"Plugin {plugin_name!r} declares task {task.name!r}, declared already")
+            reg.tasks[task.name] = task
+    seen = set()
+    for plugin_name, items in call_each(pm, "wangge_periodic_tasks"):
+        for task in tag(items, plugin_name):
+            if task.name in seen:
+                raise PluginError(f"Plugin {plugin_name!r} declares periodic task {task.name!r} twice")
+            seen.add(task.name)
+            reg.periodic.append(task)
+    for plugin_name, items in call_each(pm, "wangge_notification_kinds"):
+        for kind in tag(items, plugin_name):
+            if kind.name in reg.notification_kinds:
+                raise PluginError(f"Plugin {plugin_name!r} declares notification kind {kind.name!r}, declared already")
+            reg.notification_kinds[kind.name] = kind
 
 
 def register_blueprints(app, pm, reg: Registry) -> None:
@@ -285,8 +381,6 @@ def call_for_community(app, hook_name: str, community_id: int | None, **kwargs):
     to the module that handles problems), so a module switched off for a
     community never receives its work.
     """
-    from .modules import is_enabled
-
     state = app.extensions["wangge"]
     plugin_module = state.registry._plugin_module
     off = [
@@ -302,10 +396,6 @@ def service_records(member_ids, start, end) -> list[ServiceRecord]:
     """Every module's service records of these members between two district
     dates (inclusive), leaving out records of communities where the module
     that wrote them is off."""
-    from flask import current_app
-
-    from .modules import is_enabled
-
     state = current_app.extensions["wangge"]
     out: list[ServiceRecord] = []
     for _plugin, records in call_each(state.pm, "wangge_service_records",

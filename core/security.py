@@ -27,6 +27,7 @@ from sqlalchemy import false, or_, select
 from . import clock
 from .extensions import db
 from .models import GridNode, RoleGrant, subtree
+from .staffing import covered_paths
 
 PUBLIC = "__public__"
 SIGNED_IN = "__signed_in__"
@@ -74,8 +75,6 @@ def grants() -> list[tuple[str, str]]:
             .where(RoleGrant.user_id == current_user.id)
         ).all()
         grants = [(r, p) for r, p in rows]
-        from .staffing import covered_paths
-
         grants += [("grid_worker", p) for p in covered_paths(current_user.id, today())]
     g.wangge_grants = grants
     return grants

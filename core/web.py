@@ -7,12 +7,14 @@ import math
 from dataclasses import dataclass
 
 from flask import abort, current_app, g, render_template, request, session
+from flask_babel import format_datetime
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import func, select
 
 from .extensions import db
 from .models import GridNode
+from .security import grants
 
 
 def is_fragment_request() -> bool:
@@ -112,7 +114,9 @@ def community_of(node: GridNode | None) -> int | None:
 def current_community_id() -> int | None:
     """The community in scope for this request.
 
-    From, in order: the node in the URL (a `node_id` view argument), a
+    From, in order: the object in the URL (any anchored model's URL argument,
+    set by the app's before_request from core.access's anchors: a problem's
+    community for /inquiry/p/<problem_id>), the node in the URL (`node_id`), a
     `community` query argument, the community chosen in the header (session),
     the user's only community. None means district-wide.
     """
@@ -136,8 +140,6 @@ def current_community_id() -> int | None:
 
 
 def home_community_id() -> int | None:
-    from .security import grants
-
     ids = set()
     for _role, path in grants():
         parts = path.strip("/").split("/")
@@ -158,3 +160,9 @@ def client_ip() -> str | None:
     # Behind declared proxies ProxyFix has put the client's address here;
     # a raw X-Forwarded-For header is whatever the client chose to send.
     return request.remote_addr or None
+
+
+def localtime(value, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """A naive UTC datetime from the database, shown in the district's time zone
+    (the template filter ``localtime``)."""
+    return format_datetime(value, fmt) if value else ""

@@ -72,10 +72,11 @@ def template_example() -> list:
     return ["社区", "340221020", "示例社区", "340221", 20, "湾沚镇示例路1号", "示例社区党委", "张三", "13800000000", ""]
 
 
-def import_tree(file_storage, may_edit: Callable[[str], bool]) -> ImportResult:
+def import_tree(file_storage, may_edit: Callable[[str], bool], progress: Callable | None = None) -> ImportResult:
     """Check every row, then write all of them or none.
 
-    `may_edit(path)` says whether the user may change the subtree at `path`.
+    `may_edit(path)` says whether the user may change the subtree at `path`;
+    `progress(done)` (a job's) is told every 500 rows read.
     Raises core.excel.ImportFileError for a file that cannot be read at all.
     """
     result = ImportResult()
@@ -83,6 +84,8 @@ def import_tree(file_storage, may_edit: Callable[[str], bool]) -> ImportResult:
     parsed: list[dict] = []
     seen: dict[str, int] = {}
     for rowno, raw in read_rows(file_storage, HEADERS):
+        if progress is not None and rowno % 500 == 0:
+            progress(rowno - 1)
         level_word = _text(raw.get(COL_LEVEL))
         code = _text(raw.get(COL_CODE))
         name = _text(raw.get(COL_NAME))
@@ -206,6 +209,8 @@ def import_tree(file_storage, may_edit: Callable[[str], bool]) -> ImportResult:
         errors.sort(key=lambda e: (e.row, HEADERS.index(e.column) if e.column in HEADERS else 99))
         return result
 
+    if progress is not None:
+        progress(len(parsed), len(parsed) + 1)
     # Write: updates in one executemany, new grids with pre-assigned ids.
     new_rows = [r for r in parsed if r["code"] not in existing]
     new_rows.sort(key=lambda r: LEVELS.index(r["level"]))

@@ -4,10 +4,10 @@ call a service (services.py, importer.py), render."""
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-from pathlib import Path
+import io
+import zipfile
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import security
 from ..audit import record
-from ..excel import XLSX_MIME, ImportFileError, error_report_bytes, template_bytes, xlsx_response
+from ..excel import XLSX_MIME, template_bytes, xlsx_response
 from ..extensions import db
 from ..models import LEVELS, CommitteeMember, GridNode, GridPost, Leave, Organisation, User, subtree
 from ..security import (
@@ -27,8 +27,8 @@ from ..security import (
     scope_filter,
     scope_paths,
 )
-from ..staffing import StaffingError
-from ..web import current_community_id, paginate, render
+from ..staffing import StaffingError, responsible_worker_for_node
+from ..web import current_community_id, is_fragment_request, paginate, render
 from . import importer
 from . import services as svc
 from .forms import ImportForm, LeaveForm, MoveForm, NodeForm, OrgForm, PostForm, SeatForm
@@ -130,8 +130,6 @@ def children(node_id: int):
         db.session.scalar(svc.children_stmt(node).with_only_columns(GridNode.id).offset(page.page * CHILDREN_PER_PAGE).limit(1))
     )
     # The breadcrumbs belong to the full page only; a fragment skips their query.
-    from ..web import is_fragment_request
-
     crumbs = [] if is_fragment_request() else _crumbs(node)
     return render("grid/children.html", block="children", node=node, page=page, crumbs=crumbs)
 
@@ -148,8 +146,6 @@ def node(node_id: int):
     post_cov = svc.coverage([post], day)[0] if post else None
     responsible = None
     if post_cov is None or post_cov.covering is None:
-        from ..staffing import responsible_worker_for_node
-
         responsible = responsible_worker_for_node(node, day) if node.level != "district" else None
     community_cov = None
     seats = []
@@ -317,69 +313,30 @@ def node_delete(node_id: int):
 # --- import and export -------------------------------------------------------------
 
 
-def _error_dir() -> Path:
-    d = Path(current_app.instance_path) / "import-errors"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
 @bp.route("/import", methods=["GET", "POST"])
 @requires("grid.import")
 def import_tree():
+    """Take the file and queue the import (core/grid/tasks.py): the user
+    follows its progress and result on the job's page."""
+    from .. import jobs
+    from ..uploads import save_bytes
+    from .tasks import TASK
+
     form = ImportForm()
-    result = None
-    report_token = None
     if form.validate_on_submit():
         upload = form.file.data
-        if not (upload.filename or "").lower().endswith(".xlsx"):
+        data = upload.read()
+        if not (upload.filename or "").lower().endswith(".xlsx") or (data and not zipfile.is_zipfile(io.BytesIO(data))):
             form.file.errors.append(_("This is not an Excel .xlsx file."))
+        elif not data:
+            form.file.errors.append(_("The file is empty."))
         else:
-            try:
-                result = importer.import_tree(upload, may_edit=lambda path: _may_edit_path(path))
-            except ImportFileError as exc:
-                db.session.rollback()
-                form.file.errors.append(str(exc))
-            else:
-                if result.errors:
-                    db.session.rollback()
-                    report_token = secrets.token_urlsafe(16)
-                    (_error_dir() / f"{report_token}.xlsx").write_bytes(error_report_bytes(result.errors))
-                else:
-                    record(
-                        "grid.imported",
-                        object_type="grid_node",
-                        summary=f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}",
-                    )
-                    db.session.commit()
-                    flash(
-                        _(
-                            "Imported: %(created)s grids added, %(updated)s updated, %(unchanged)s unchanged.",
-                            created=result.created,
-                            updated=result.updated,
-                            unchanged=result.unchanged,
-                        ),
-                        "success",
-                    )
-                    return redirect(url_for("grid.import_tree"))
-    status = 422 if (result and result.errors) or form.file.errors else 200
-    return render("grid/import.html", form=form, result=result, report_token=report_token), status
-
-
-def _may_edit_path(path: str) -> bool:
-    if path == "/":
-        return any(p.count("/") == 2 for p in scope_paths("grid.import"))
-    return any(path.startswith(p) for p in scope_paths("grid.import"))
-
-
-@bp.route("/import/errors/<token>.xlsx")
-@requires("grid.import")
-def import_errors(token: str):
-    if not token.replace("-", "").replace("_", "").isalnum():
-        abort(404)
-    path = _error_dir() / f"{token}.xlsx"
-    if not path.exists():
-        abort(404)
-    return send_file(path, mimetype=XLSX_MIME, as_attachment=True, download_name="import-errors.xlsx")
+            stored = save_bytes("grid", data, ".xlsx", "imports")
+            job = jobs.start(TASK, params={"file": stored, "filename": upload.filename},
+                             title=_("Import the grid tree: %(name)s", name=upload.filename))
+            return redirect(url_for("jobs.detail", job_id=job.id))
+    status = 422 if form.file.errors else 200
+    return render("grid/import.html", form=form), status
 
 
 @bp.route("/import/template.xlsx")
@@ -728,6 +685,12 @@ def leave(node_id: int):
                 status = 422
             else:
                 record("leave.added", lv, summary=f"user {lv.user_id} {lv.start_date}..{lv.end_date}", community_id=community.id)
+                if lv.start_date <= security.today():
+                    # Under way already: the B-post hears now, not at tomorrow's reminder
+                    # (the same key, so the morning run sends nothing twice).
+                    from ..reminders import leave_cover_reminders
+
+                    leave_cover_reminders(community.id)
                 db.session.commit()
                 flash(_("The leave is recorded. The B-post covers while the worker is away."), "success")
                 return redirect(url_for("grid.leave", node_id=community.id))

@@ -16,14 +16,13 @@ from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from .. import localtime
 from ..audit import record
 from ..excel import xlsx_response
 from ..extensions import db
 from ..models import ROLES, AuditLog, GridNode, Organisation, RoleGrant, User
 from ..modules import ModuleSwitchError, enabled_modules, set_enabled
 from ..security import admin_community_ids, can, in_scope, is_district_admin, requires, scope_filter
-from ..web import Page, paginate, render
+from ..web import Page, localtime, paginate, render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import GridNode
+from ..modules import is_enabled
 from ..security import can, in_scope, public, requires, scope_paths
 from ..web import current_community_id, render
 
@@ -45,9 +46,14 @@ def ping():
 def healthz():
     """For load balancers: the app answers and reaches its database."""
     from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
 
-    db.session.execute(text("SELECT 1"))
-    return "ok"
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return "database unavailable", 503, {"Cache-Control": "no-store"}
+    return "ok", 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/locale", methods=["POST"])
@@ -113,8 +119,6 @@ def widget_summary():
 @requires("exports.view")
 def exports():
     reg = current_app.extensions["wangge"].registry
-    from ..modules import is_enabled
-
     cid = current_community_id()
     items = [e for e in reg.exports if is_enabled(e.module, cid) and (not e.permission or can(e.permission))]
     return render("exports.html", items=items)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from stdnum.cn import ric
 
+from core import clock
 from core.extensions import db
 from core.models import GridNode, GridPost, Leave, User
 
@@ -29,7 +30,13 @@ from .models import (
     SquadReport,
     Visit,
 )
-from .services import ensure_group_types, iso_week_of, recompute_totals, refresh_statistics
+from .services import (
+    bulk_update_by_id,
+    ensure_group_types,
+    iso_week_of,
+    recompute_totals,
+    refresh_statistics,
+)
 
 AREA = "340221"
 # Wuhu County (340221) became Wanzhi District in 2020 with the code 340210:
@@ -122,7 +129,7 @@ def build_demo(scale, rng, report):
     """Streams: per community, its houses, households, residents, special groups
     and visits are generated, bulk-inserted and committed before the next one;
     nothing of a finished community stays in memory (issue 3)."""
-    today = dt.date.today()
+    today = clock.today()
     build_task_list(rng, report)
     groups = {g.code: g.id for g in ensure_group_types()}
     zones = db.session.execute(
@@ -141,7 +148,7 @@ def build_demo(scale, rng, report):
         return
     db.session.commit()
 
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = clock.utcnow()
     by_community: dict = defaultdict(list)
     for zid, path, cid in zones:
         by_community[cid].append((zid, path))
@@ -382,7 +389,8 @@ class _VisitPlan:
         for part in _chunks(rows):
             db.session.execute(insert(Visit.__table__), part)
         if last:
-            db.session.execute(update(Resident), [{"id": rid, "last_visit_date": d} for rid, d in last.items()])
+            bulk_update_by_id(Resident, [{"id": rid, "last_visit_date": d} for rid, d in last.items()],
+                              bump_version=False)
         return len(rows)
 
 

@@ -1,8 +1,9 @@
-"""Forms of grid affairs (Flask-WTF). The rules themselves live in services.py."""
+"""Forms of grid affairs (Flask-WTF). The rules themselves live in services/.
+
+The resident and house edit forms carry an edit token (core.forms): a save
+drawn from an older version of the record is refused, naming what changed."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -18,6 +19,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from core import clock
+from core.forms import VersionedFormMixin
+
 from .models import (
     EMPLOYMENT,
     FINDINGS,
@@ -29,14 +33,14 @@ from .models import (
     SQUAD_ROLES,
     VISIT_KINDS,
 )
-from .services import LABELS
+from .services.common import LABELS
 
 
 def choices(codes):
     return [(c, LABELS.get(c, c)) for c in codes]
 
 
-class HouseForm(FlaskForm):
+class HouseForm(VersionedFormMixin, FlaskForm):
     building = StringField(_l("Building (grid code)"), validators=[DataRequired(), Length(max=40)],
                            render_kw={"list": "house-nodes", "autocomplete": "off"})
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=20)])
@@ -48,7 +52,7 @@ class HouseForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
 
 
-class ResidentForm(FlaskForm):
+class ResidentForm(VersionedFormMixin, FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
     id_number = StringField(_l("ID-card number"), validators=[DataRequired(), Length(max=24)],
                             render_kw={"autocomplete": "off", "inputmode": "text"})
@@ -71,13 +75,13 @@ class HouseholdForm(FlaskForm):
 
 class TagForm(FlaskForm):
     group_type_id = SelectField(_l("Special group"), coerce=int, choices=[])
-    start_date = DateField(_l("From"), default=dt.date.today, validators=[DataRequired()])
+    start_date = DateField(_l("From"), default=clock.today, validators=[DataRequired()])
     end_date = DateField(_l("Until"), validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
 
 
 class EndTagForm(FlaskForm):
-    end_date = DateField(_l("Ended on"), default=dt.date.today, validators=[DataRequired()])
+    end_date = DateField(_l("Ended on"), default=clock.today, validators=[DataRequired()])
     notes = StringField(_l("Why"), validators=[Optional(), Length(max=500)])
 
 
@@ -86,7 +90,7 @@ class VisitForm(FlaskForm):
     kind = RadioField(_l("How"), choices=choices(VISIT_KINDS), default="home")
     finding = RadioField(_l("Finding"), choices=choices(FINDINGS), default="none")
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
-    visit_date = DateField(_l("Date"), default=dt.date.today, validators=[DataRequired()])
+    visit_date = DateField(_l("Date"), default=clock.today, validators=[DataRequired()])
 
 
 class SquadMemberForm(FlaskForm):

@@ -2,8 +2,11 @@
 residents (人房关联), special groups, grid squads, visits and import jobs.
 
 Every record that belongs to a place holds the grid node it sits on
-(`node_id`), so that "everything under node X" is one indexed join on
-grid_node.path, and scope is core.security.scope_filter on that path.
+(`node_id`) and says so once with core.access.anchored: the access layer
+derives scope, module switches and the object gate from that. `url_args`
+names the URL arguments that carry a model's id (the contract tests request
+those routes as outsiders). The task list, the admission list and the
+special-group types are the district's, not on the grid.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.access import anchored
 from core.extensions import db
 from core.models import GridNode, User, utcnow
 
@@ -69,6 +73,7 @@ class AffairItem(db.Model):
         return [x for x in self.levels.split(",") if x]
 
 
+@anchored("affairs", node="node_id", view="affairs.tasks", url_args=("task_id",))
 class AffairTask(db.Model):
     """An admitted item pushed down to one grid for one period (2026-11 or 2026-Q4)."""
 
@@ -103,6 +108,7 @@ SOCIAL_SECURITY = ("employee", "resident", "none", "unknown")
 EMPLOYMENT = ("employed", "self_employed", "unemployed", "retired", "student", "preschool", "other")
 
 
+@anchored("affairs", node="node_id", url_args=("house_id",))
 class House(db.Model):
     """A dwelling in a building (or a Party member's zone of a building)."""
 
@@ -119,10 +125,13 @@ class House(db.Model):
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # Bumped by every UPDATE: an edit form drawn from an older version is refused (core.forms).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     node: Mapped[GridNode] = relationship(lazy="joined")
 
     __table_args__ = (UniqueConstraint("node_id", "unit", "room"),)
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def label(self) -> str:
@@ -139,6 +148,7 @@ class House(db.Model):
         return " ".join(parts)
 
 
+@anchored("affairs", via="house")
 class Household(db.Model):
     """A household (户) living in a house."""
 
@@ -153,6 +163,7 @@ class Household(db.Model):
     house: Mapped[House] = relationship(lazy="joined")
 
 
+@anchored("affairs", node="node_id", url_args=("resident_id",))
 class Resident(db.Model):
     """A person living on the grid, linked to a house; keyed by the ID-card number."""
 
@@ -178,11 +189,28 @@ class Resident(db.Model):
     last_visit_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # Bumped by every UPDATE: an edit form drawn from an older version is refused (core.forms).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     house: Mapped[House] = relationship(lazy="select")
     household: Mapped[Household | None] = relationship(lazy="select")
 
     __table_args__ = (Index("ix_affairs_resident_node_name", "node_id", "name"),)
+
+    # Masked values, for edit tokens and messages that must not carry them in full.
+    @property
+    def id_number_masked(self) -> str:
+        from core.privacy import mask_id
+
+        return mask_id(self.id_number)
+
+    @property
+    def phone_masked(self) -> str:
+        from core.privacy import mask_phone
+
+        return mask_phone(self.phone)
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 # --- Special groups ----------------------------------------------------------------
@@ -205,6 +233,7 @@ class GroupType(db.Model):
     sort_order: Mapped[int] = mapped_column(Integer, default=100)
 
 
+@anchored("affairs", via="resident", url_args=("tag_id",))
 class GroupTag(db.Model):
     """A resident's membership of a special group for a period; ending it keeps the history."""
 
@@ -235,6 +264,7 @@ class GroupTag(db.Model):
 SQUAD_ROLES = ("cadre", "police", "resident_rep", "grid_worker")
 
 
+@anchored("affairs", node="node_id")
 class SquadMember(db.Model):
     """A member of an estate's grid squad."""
 
@@ -253,6 +283,7 @@ class SquadMember(db.Model):
 REPORT_TOPICS = ("population", "housing", "party_members", "social_security", "employment", "safety", "special_groups")
 
 
+@anchored("affairs", node="node_id")
 class SquadReport(db.Model):
     """An information change reported by a squad member: who, when, what."""
 
@@ -276,6 +307,7 @@ VISIT_KINDS = ("home", "phone", "street", "other")
 FINDINGS = ("none", "opinion", "request", "problem")
 
 
+@anchored("affairs", node="node_id")
 class Visit(db.Model):
     """A grid worker's visit to a household or a resident.
 
@@ -332,8 +364,12 @@ class AffairsSetting(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
+@anchored("affairs", node="node_id", view="affairs.import", url_args=("job_id",))
 class ImportJob(db.Model):
-    """An Excel import in progress; its state lives here, not in a process."""
+    """An Excel import in progress; its state lives here, not in a process.
+
+    `node_id` is the root of the importer's grids when it started (the job is
+    gated there like any grid record, and only its owner sees it)."""
 
     __tablename__ = "affairs_import_job"
 
@@ -356,6 +392,7 @@ class ImportJob(db.Model):
     error_report: Mapped[bytes | None] = mapped_column(LargeBinary)
     message: Mapped[str | None] = mapped_column(Text)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    node_id: Mapped[int | None] = mapped_column(ForeignKey("grid_node.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -31,6 +31,17 @@
     }
   });
 
+  // The unread count in the header (#inbox-badge) refreshes every 60 s, when
+  // a response says so (HX-Trigger: wangge-inbox) and after each htmx request
+  // that changed something (not after GETs: polling would refresh it forever).
+  document.addEventListener("htmx:afterRequest", function (ev) {
+    var elt = ev.detail.elt;
+    var verb = ev.detail.requestConfig && ev.detail.requestConfig.verb;
+    if (!window.htmx || ev.detail.boosted || (elt && elt.id === "inbox-badge") || !verb || verb.toLowerCase() === "get") { return; }
+    var badge = document.getElementById("inbox-badge");
+    if (badge) { window.htmx.trigger(document.body, "wangge-inbox"); }
+  });
+
   // Charts: <div class="chart" data-chart='{"type": "bar", ...}'> becomes an
   // ECharts chart when echarts is loaded on the page (only where a chart is shown).
   function drawCharts(root) {

@@ -47,3 +47,46 @@ def test_grid_worker_records_a_visit_on_a_phone(affairs_server, phone):
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     assert not phone.console_errors
+
+
+def test_two_people_edit_one_resident_on_phones_the_second_sees_what_changed(affairs_server, phone, browser, tmp_path):
+    """The community office and the grid worker open the same resident; the
+    office saves first; the worker's save is refused with the change named,
+    and what the worker typed is still in the form."""
+    import os
+
+    from tests.plugins.affairs.conftest import add_house, add_resident
+
+    t = factories.build_tree()
+    factories.make_user("office", "community_admin", t.communities[0], display_name="社区办")
+    worker = factories.make_user("wk", "grid_worker", t.estates[0], display_name="网格员小王")
+    factories.assign_post(t.estates[0], a_user=worker)
+    r = add_resident(add_house(t.zones[0], "101"), "周阿婆", 21, birth="19400303")
+    db.session.commit()
+    base, url = affairs_server.base_url, f"{affairs_server.base_url}/affairs/residents/{r.id}"
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True)
+    office = context.new_page()
+    try:
+        sign_in(office, base, "office", factories.PASSWORD)
+        sign_in(phone, base, "wk", factories.PASSWORD)
+        office.goto(url)
+        phone.goto(url)
+        office.locator("details.card summary").first.click()
+        office.fill("#name", "周阿婆婆")
+        office.get_by_role("button", name="保存").first.click()
+        office.get_by_text("修改已保存。").wait_for()
+        phone.locator("details.card summary").first.click()
+        phone.fill("#notes", "独居，腿脚不便")
+        phone.get_by_role("button", name="保存").first.click()
+        message = phone.get_by_text("其他人已保存了这条记录", exact=False)
+        message.wait_for()
+        assert "周阿婆 → 周阿婆婆" in message.inner_text()
+        assert phone.input_value("#notes") == "独居，腿脚不便"  # what the worker typed stays
+        assert phone.input_value("#name") == "周阿婆婆"  # the office's change is shown, not overwritten
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390
+        shot = os.environ.get("AFFAIRS_SCREENSHOT") or str(tmp_path / "edit-conflict.png")
+        phone.screenshot(path=shot, full_page=False)
+    finally:
+        context.close()

@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
-from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import RoleGrant
-from tests.factories import make_user
-
-
-def row_counts() -> dict[str, int]:
-    """Rows in every table the app knows: what "nothing saved" means."""
-    db.session.rollback()
-    return {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}
-
-
-def choose_community(client, community_id):
-    """Pick the community in the header's switcher ('' for the whole district)."""
-    resp = client.post("/community", data={"community": str(community_id or "")})
-    assert resp.status_code == 302
-    return resp
-
-
-def switch_module(client, module, on, community_id=None):
-    data = {"module": module, "enabled": "1" if on else "0"}
-    if community_id is not None:
-        data["community"] = str(community_id)
-    return client.post("/admin/modules/switch", data=data)
-
-
-def nav_modules(html: str) -> set[str]:
-    """The modules that have an item in the main navigation of a page."""
-    import re
-
-    nav = html.split('class="mainnav"', 1)[1].split("</nav>", 1)[0] if 'class="mainnav"' in html else ""
-    return set(re.findall(r'data-module="([^"]+)"', nav))
+from core.testing import choose_community, nav_modules, row_counts, sign_in, switch_module  # noqa: F401
+from core.testing.factories import make_user
 
 
 @pytest.fixture
@@ -45,15 +19,6 @@ def two_community_admin(tree):
     db.session.add(RoleGrant(user_id=user.id, role="community_admin", node_id=tree.communities[1].id))
     db.session.commit()
     return user
-
-
-def sign_in(client, username, password=None):
-    from tests.factories import PASSWORD
-
-    client.post("/logout")
-    resp = client.post("/login", data={"username": username, "password": password or PASSWORD})
-    assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
-    return client
 
 
 @pytest.fixture
@@ -78,3 +43,32 @@ def fake_app(app_factory):
     yield make
     for ctx in reversed(ctxs):
         ctx.pop()
+
+
+# --- Which hooks the core called on fake plugins, in tests that passed -----------------
+
+
+def pytest_runtest_setup(item):
+    from tests.core import fakes
+
+    fakes.CALLS.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.passed:
+        from tests.core import fakes
+
+        fakes.CALLED_BY_PASSING_TESTS.update(fakes.CALLS)
+        out = os.environ.get("WANGGE_HOOK_CALLS_FILE")
+        if out and fakes.CALLS:
+            with open(out, "a", encoding="utf-8") as f:
+                f.write("\n".join(sorted(set(fakes.CALLS))) + "\n")
+
+
+def pytest_collection_modifyitems(config, items):
+    # The meta-test reads what the hook tests recorded: run it after them.
+    last = [i for i in items if i.nodeid.endswith("test_hooks_meta.py::test_every_hook_is_called_by_a_passing_test")]
+    items[:] = [i for i in items if i not in last] + last

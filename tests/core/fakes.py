@@ -6,6 +6,7 @@ fresh module object per call, so that each app gets fresh blueprints.
 
 from __future__ import annotations
 
+import functools
 import types
 
 from flask import Blueprint, render_template_string
@@ -17,11 +18,26 @@ from core.plugins import Action, Export, Module, NavItem, Panel, Widget
 PAGE = '{% extends "base.html" %}{% block content %}<h1>{{ name }} page</h1>{% endblock %}'
 
 
+# Hook names the core called on fakes during the running test; tests/core/conftest.py
+# keeps those of passing tests, and tests/core/test_hooks_meta.py requires every hook.
+CALLS: list[str] = []
+CALLED_BY_PASSING_TESTS: set[str] = set()
+
+
+def _recorded(hook_name, fn):
+    @functools.wraps(fn)  # pluggy reads the arguments through __wrapped__
+    def call(*args, **kwargs):
+        CALLS.append(hook_name)
+        return fn(*args, **kwargs)
+
+    return call
+
+
 def plugin(name: str, **hooks):
-    """A plugin object named `name` implementing the given hooks."""
+    """A plugin object named `name` implementing the given hooks (each call recorded)."""
     mod = types.ModuleType(name)
     for hook_name, fn in hooks.items():
-        setattr(mod, hook_name, hookimpl(fn))
+        setattr(mod, hook_name, hookimpl(_recorded(hook_name, fn)))
     return mod
 
 

@@ -94,3 +94,16 @@ def test_csv_export(boss):
     assert text.startswith("\ufeff")  # Excel opens UTF-8 CSV with a BOM correctly
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][2] == "操作" and rows[1][2] == "x.csv" and rows[1][5] == "逗号, 和引号\""
+
+
+def test_record_takes_the_community_from_the_object(app):
+    from core.audit import record
+    from core.extensions import db
+
+    t = factories.build_tree()
+    zone = t.zones[-1]
+    entry = record("test.touched", zone, summary="a zone")
+    db.session.commit()
+    assert entry.community_id == zone.community_id == t.communities[-1].id
+    assert record("test.district", t.district).community_id is None
+    assert record("test.given", zone, community_id=t.communities[0].id).community_id == t.communities[0].id

@@ -170,6 +170,26 @@ def test_one_app_s_engine_options_do_not_leak_into_the_next(tmp_path):
 
     sqlite_app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "INSTANCE_PATH": str(tmp_path)})
     assert sqlite_app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["timeout"] == 15
-    assert defaults.SQLALCHEMY_ENGINE_OPTIONS == {}
+    assert defaults.SQLALCHEMY_ENGINE_OPTIONS == {"pool_pre_ping": True}
     pg_app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql://u@localhost/x", "INSTANCE_PATH": str(tmp_path)})
     assert "connect_args" not in pg_app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+def test_demo_module_adds_one_module_s_demo_data_to_an_existing_district(app_factory):
+    from tests.core.fakes import module_plugin
+
+    calls = []
+    app = app_factory(extra_plugins=[
+        module_plugin("shelf", wangge_demo_data=lambda scale, report: calls.append(("shelf", scale))),
+        module_plugin("other", wangge_demo_data=lambda report: calls.append(("other", None))),
+    ], PLUGINS=[])
+    runner = app.test_cli_runner()
+    with app.app_context():
+        result = runner.invoke(args=["demo", "--module", "shelf"])
+        assert result.exit_code != 0 and "build the demo first" in result.output
+        factories.build_tree()
+        result = runner.invoke(args=["demo", "--module", "shelf", "--scale", "2"])
+        assert result.exit_code == 0, result.output
+        assert calls == [("shelf", 2)]
+        result = runner.invoke(args=["demo", "--module", "nosuch"])
+        assert result.exit_code != 0 and "No installed module named nosuch" in result.output

@@ -202,3 +202,26 @@ def test_the_list_is_also_an_htmx_fragment(client, tree, login, two_community_ad
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "片段里的公告" in html and "<html" not in html
     assert "撤下" in html  # the take-down form (a macro imported inside the block) renders
+
+
+def test_the_module_gate_follows_an_object_url_whatever_its_argument(app_factory):
+    """/noticeboard/<notice_id> names no node: the gate finds the notice's community."""
+    from wangge_noticeboard.models import Notice
+
+    from core.extensions import db
+    from core.modules import set_enabled
+    from core.testing import sign_in
+    from core.testing.factories import build_tree, make_user
+
+    app = app_factory()
+    with app.app_context():
+        t = build_tree()
+        make_user("dist", "district_admin", t.district)
+        notice = Notice(node_id=t.estates[0].id, title="停水通知", body="明天停水")
+        db.session.add(notice)
+        set_enabled(t.communities[0].id, "noticeboard", False, None)
+        db.session.commit()
+        client = sign_in(app.test_client(), "dist")
+        resp = client.get(f"/noticeboard/{notice.id}")
+        assert resp.status_code == 404
+        assert "模块已关闭" in resp.get_data(as_text=True)  # the "switched off here" page, not a bare 404

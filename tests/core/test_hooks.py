@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import textwrap
+from pathlib import Path
 
 import click
 import pytest
@@ -269,7 +270,11 @@ def test_wangge_translations_dir_merges_the_module_s_catalog(fake_app, tmp_path)
     app = fake_app(
         module_plugin("shelf", wangge_translations_dir=lambda: str(folder), wangge_blueprints=lambda: [bp])
     )
-    assert str(folder) in app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
+    # Compiled into the instance folder at start-up, never next to the module's .po.
+    dirs = app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
+    compiled = [d for d in dirs if d.startswith(app.instance_path)]
+    assert len(compiled) == 1 and list(folder.rglob("*.mo")) == []
+    assert list(Path(compiled[0]).rglob("messages.mo"))
     client = app.test_client()
     assert client.get("/shelf/").get_data(as_text=True) == "一架假书"
     client.post("/locale", data={"locale": "en"})
@@ -418,3 +423,145 @@ def test_wangge_service_records_are_read_only_from_modules_on_in_the_community(f
         set_enabled(t.communities[0].id, "duty", False, None)
         db.session.commit()
         assert [r.key for r in service_records([7], day, day)] == [f"shift:{t.communities[1].id}"]
+
+
+# --- wangge_tasks -------------------------------------------------------------------
+
+
+def test_wangge_tasks_run_as_jobs_with_progress_and_a_result(fake_app):
+    from core import jobs
+    from core.plugins import Task
+
+    def tally(job, n):
+        for i in range(1, n + 1):
+            job.progress(i, n)
+        return {"tallied": n}
+
+    app = fake_app(module_plugin("tally", wangge_tasks=lambda: [Task("tally.count", tally, "Tally")]))
+    assert app.extensions["wangge"].registry.tasks["tally.count"].module == "tally"
+    t = factories.build_tree()
+    user = factories.make_user("gw", "grid_worker", t.estates[0])
+    job = jobs.start("tally.count", params={"n": 4}, user_id=user.id)
+    assert (job.state, job.done, job.total, job.result, job.module) == ("done", 4, 4, {"tallied": 4}, "tally")
+    page = sign_in(app.test_client(), "gw").get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert 'data-state="done"' in page and "Tally" in page
+
+
+def test_wangge_tasks_a_name_declared_twice_fails_start_up(fake_app):
+    from core.plugins import Task
+
+    def declare():
+        return [Task("dup.task", lambda job: None, "x")]
+
+    with pytest.raises(PluginError, match="dup.task"):
+        fake_app(module_plugin("one", wangge_tasks=declare), module_plugin("two", wangge_tasks=declare))
+
+
+# --- wangge_periodic_tasks ----------------------------------------------------------
+
+
+def test_wangge_periodic_tasks_skip_communities_where_the_module_is_off_and_run_once_a_slot(fake_app):
+    import datetime as dt
+
+    from core.jobs import run_periodic
+    from core.plugins import Periodic
+
+    calls = []
+    app = fake_app(module_plugin("rounds", wangge_periodic_tasks=lambda: [
+        Periodic("rounds.daily", calls.append, schedule={"hour": "8", "minute": "0"})]))
+    t = factories.build_tree()
+    set_enabled(t.communities[0].id, "rounds", False, None)
+    db.session.commit()
+    slot = dt.datetime(2026, 3, 2, 0, 0)  # 08:00 in the district
+    assert run_periodic("rounds.daily", slot) == "done"
+    assert calls == [t.communities[1].id]
+    # A second consumer sending the same slot finds it claimed.
+    assert run_periodic("rounds.daily", slot.isoformat()) == "skipped"
+    assert calls == [t.communities[1].id]
+    # The schedule is read in the district's time zone: 08:00 Beijing is 00:00 UTC.
+    huey = app.extensions["wangge_jobs"].huey
+    names = {type(task).__name__ for task in huey.read_periodic(slot)}
+    assert "periodic:rounds.daily" in names
+    assert "periodic:rounds.daily" not in {type(task).__name__ for task in huey.read_periodic(dt.datetime(2026, 3, 2, 8, 0))}
+
+
+def test_wangge_periodic_tasks_with_a_bad_schedule_fail_start_up(fake_app):
+    from core.plugins import Periodic
+
+    with pytest.raises(PluginError, match="bad schedule"):
+        fake_app(module_plugin("late", wangge_periodic_tasks=lambda: [
+            Periodic("late.x", print, schedule={"hour": "25"})]))
+
+
+# --- wangge_notification_kinds --------------------------------------------------------
+
+
+def test_wangge_notification_kinds_are_offered_on_the_preferences_page_and_honoured(fake_app):
+    from core.notify import notify
+    from core.plugins import NotificationKind
+
+    app = fake_app(module_plugin("alerts", wangge_notification_kinds=lambda: [
+        NotificationKind("alerts.storm", "Storm warnings", level="danger"),
+        NotificationKind("alerts.minor", "Minor news", default=False)]))
+    t = factories.build_tree()
+    user = factories.make_user("gw", "grid_worker", t.estates[0])
+    client = sign_in(app.test_client(), "gw")
+    page = client.get("/inbox/preferences").get_data(as_text=True)
+    assert 'value="alerts.storm" checked' in page and 'value="alerts.minor" >' in page
+    assert notify("alerts.minor", "Minor", users=[user]) == 0  # off by default
+    client.post("/inbox/preferences", data={"kind": ["alerts.minor"]})
+    assert notify("alerts.storm", "Storm", users=[user]) == 0  # turned off by the form
+    assert notify("alerts.minor", "Minor", users=[user]) == 1
+    db.session.commit()
+    assert 'level-info" data-kind="alerts.minor"' in client.get("/inbox/").get_data(as_text=True)
+    with pytest.raises(KeyError, match="alerts.typo"):
+        notify("alerts.typo", "x", users=[user])
+
+
+# --- wangge_deliver_notification ------------------------------------------------------
+
+
+def test_wangge_deliver_notification_gets_each_new_notification_in_the_user_s_language(fake_app):
+    from core.notify import notify
+    from core.plugins import NotificationKind
+
+    sent = []
+    app = fake_app(
+        module_plugin("sms", wangge_deliver_notification=lambda notification, user, text: sent.append((user.username, text))),
+        module_plugin("alerts", wangge_notification_kinds=lambda: [NotificationKind("alerts.cover", "Cover")]),
+    )
+    t = factories.build_tree()
+    factories.make_user("zh", "community_admin", t.communities[0])
+    en = factories.make_user("en", "community_admin", t.communities[0])
+    en.locale = "en"
+    db.session.commit()
+    msg = "%(worker)s's leave ends today (%(end)s): your cover of the grid %(grid)s ends with it."
+    params = {"worker": "王", "end": "2026-03-02", "grid": "一号"}
+    with app.test_request_context():
+        assert notify("alerts.cover", msg, params, role="community_admin", node=t.zones[0], key="k") == 2
+        assert notify("alerts.cover", msg, params, role="community_admin", node=t.zones[0], key="k") == 0
+    assert sorted(sent) == [("en", "王's leave ends today (2026-03-02): your cover of the grid 一号 ends with it."),
+                            ("zh", "王 的假期今天(2026-03-02)结束:您对网格 一号 的顶岗随之结束。")]
+    # A channel module switched off in the community delivers nothing there.
+    set_enabled(t.communities[0].id, "sms", False, None)
+    db.session.commit()
+    with app.test_request_context():
+        assert notify("alerts.cover", msg, params, role="community_admin", node=t.zones[0], key="k2") == 2
+    assert len(sent) == 2
+# --- wangge_node_moved ----------------------------------------------------------------
+
+
+def test_wangge_node_moved_tells_every_module_the_old_and_new_paths(fake_app):
+    from core.grid.services import move_node
+
+    moves = []
+    app = fake_app(module_plugin("shelf", wangge_node_moved=lambda node_id, old_path, new_path:
+                                 moves.append((node_id, old_path, new_path))))
+    t = factories.build_tree()
+    estate, target = t.estates[0], t.communities[1]
+    old_path = estate.path
+    with app.test_request_context("/"):
+        move_node(estate, target)
+        db.session.commit()
+    assert moves == [(estate.id, old_path, estate.path)]
+    assert estate.path.startswith(target.path) and old_path != estate.path

@@ -59,7 +59,7 @@ def upgrade_and_compare(url, instance_path):
 
 
 def _assert_same(expected, diffs, applied, heads):
-    assert "grid_node" in expected.tables and "noticeboard_notice" in expected.tables
+    assert "grid_node" in expected.tables
     assert diffs == [], "the migrations differ from the models:\n" + "\n".join(map(repr, diffs))
     assert heads <= applied  # every branch is at its head
 

@@ -1,4 +1,5 @@
-"""Importing a tree from Excel: all or nothing, with row-level errors."""
+"""Importing a tree from Excel: a background job (immediate in tests), all
+or nothing, with row-level errors on the job's page and in its error list."""
 
 from __future__ import annotations
 
@@ -32,6 +33,22 @@ def upload(client, data, filename="tree.xlsx"):
     return client.post("/grid/import", data={"file": (data, filename)}, content_type="multipart/form-data")
 
 
+# What a queued import adds whatever its outcome: the job, its notification, audit entries.
+BOOKKEEPING = {"job", "notification", "audit_log"}
+
+
+def data_counts() -> dict[str, int]:
+    return {k: v for k, v in row_counts().items() if k not in BOOKKEEPING}
+
+
+def job_page(client, resp):
+    """Follow the import's redirect to its job page (the job ran at once in tests)."""
+    assert resp.status_code == 302 and "/jobs/" in resp.headers["Location"], resp.get_data(as_text=True)[:300]
+    page = client.get(resp.headers["Location"])
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
 @pytest.fixture
 def admin(client, tree, login):
     make_user("boss", "district_admin", tree.district)
@@ -51,19 +68,19 @@ def good_rows(tree):
 
 
 def test_a_good_file_imports_and_re_importing_it_duplicates_nothing(admin, tree):
-    resp = upload(admin, xlsx(good_rows(tree)))
-    assert resp.status_code == 302
+    body = job_page(admin, upload(admin, xlsx(good_rows(tree))))
+    assert 'data-state="done"' in body and "Imported: 4 grids added" in body
     zone = db.session.scalar(select(GridNode).where(GridNode.code == "N-E1-B1-Z1"))
     assert zone.level == "zone" and zone.party_leader == "刘党员"
     assert zone.community_id == tree.communities[0].id and zone.path.startswith(tree.communities[0].path)
     db.session.refresh(tree.district)
     assert (tree.district.n_communities, tree.district.n_estates, tree.district.n_zones) == (3, 5, 17)
-    before = row_counts()
+    before = data_counts()
     rows = good_rows(tree)
     rows[0] = ("小区", "N-E1", "新华小区(改名)", tree.communities[0].code, 3)
-    resp = upload(admin, xlsx(rows))
-    assert resp.status_code == 302
-    after = row_counts()
+    body = job_page(admin, upload(admin, xlsx(rows)))
+    assert "1 updated" in body
+    after = data_counts()
     assert after["grid_node"] == before["grid_node"]
     assert db.session.scalar(select(GridNode.name).where(GridNode.code == "N-E1")) == "新华小区(改名)"
 
@@ -87,23 +104,20 @@ def test_bad_rows_refuse_the_whole_file(admin, tree, row, column, reason):
         # An existing code under another parent, and the same code twice in the file.
         rows = [("小区", "OK-1", "好小区", c, 1), ("小区", "DUP", "甲", c), ("小区", "DUP", "乙", c)]
         column, reason, bad_row = "网格编码 (code)", "appears twice", 4
-    before = row_counts()
-    resp = upload(admin, xlsx(rows))
-    assert resp.status_code == 422
-    body = resp.get_data(as_text=True)
-    assert "Nothing was imported" in body
+    before = data_counts()
+    body = job_page(admin, upload(admin, xlsx(rows)))
+    assert 'data-state="failed"' in body and "Nothing was imported" in body
     assert column in body and reason in body
     assert f'class="num">{bad_row}<' in body  # the row number of the bad row
-    assert row_counts() == before
+    assert data_counts() == before
     assert db.session.scalar(select(func.count()).select_from(GridNode).where(GridNode.code == "OK-1")) == 0
 
 
 def test_the_error_list_downloads_as_excel(admin, tree):
-    resp = upload(admin, xlsx([("小区", "X-1", "", "NOPE")]))
-    body = resp.get_data(as_text=True)
+    body = job_page(admin, upload(admin, xlsx([("小区", "X-1", "", "NOPE")])))
     import re
 
-    link = re.search(r'href="(/grid/import/errors/[^"]+\.xlsx)"', body).group(1)
+    link = re.search(r'href="(/jobs/\d+/file)"', body).group(1)
     report = admin.get(link)
     ws = load_workbook(io.BytesIO(report.data)).active
     rows = list(ws.iter_rows(values_only=True))
@@ -124,8 +138,8 @@ def test_a_wrong_file_type_is_refused(admin, tree, payload, filename):
 
 
 def test_wrong_columns_name_the_expected_ones(admin, tree):
-    resp = upload(admin, xlsx([("a", "b")], headers=["level", "code"]))
-    assert resp.status_code == 422 and "Expected columns" in resp.get_data(as_text=True)
+    body = job_page(admin, upload(admin, xlsx([("a", "b")], headers=["level", "code"])))
+    assert 'data-state="failed"' in body and "Expected columns" in body
 
 
 def test_export_of_a_subtree_re_imports_unchanged(admin, tree):
@@ -136,8 +150,8 @@ def test_export_of_a_subtree_re_imports_unchanged(admin, tree):
     assert tuple(rows[0]) == HEADERS
     assert len(rows) == 1 + 1 + 2 + 4 + 8  # header, community, its estates, buildings, zones
     before = row_counts()
-    resp = upload(admin, io.BytesIO(resp.data))
-    assert resp.status_code == 302
+    body = job_page(admin, upload(admin, io.BytesIO(resp.data)))
+    assert 'data-state="done"' in body
     assert row_counts()["grid_node"] == before["grid_node"]
 
 
@@ -150,3 +164,12 @@ def test_the_template_downloads_and_only_district_admins_import(client, tree, lo
     resp = client.get("/grid/import/template.xlsx")
     ws = load_workbook(io.BytesIO(resp.data)).active
     assert tuple(next(ws.iter_rows(values_only=True))) == HEADERS
+
+
+def test_another_user_cannot_see_the_import_job_or_its_error_list(admin, tree, client, login):
+    resp = upload(admin, xlsx([("小区", "X-1", "", "NOPE")]))
+    job_url = resp.headers["Location"]
+    make_user("boss2", "district_admin", tree.district)
+    login("boss2")
+    assert client.get(job_url).status_code == 404
+    assert client.get(job_url.rstrip("/") + "/file").status_code == 404

@@ -1,5 +1,11 @@
 """A community notice board: the example third-party plugin of docs/plugins.md.
 
+The module shape (docs/conventions.md): this file declares the Module and
+every hookimpl, each thin (it delegates); models.py (anchored on the grid),
+services/ (the rules), queries.py (the read side, all through core.access),
+forms.py, views/ (the blueprint, one file per area), exports.py, demo.py,
+templates/noticeboard/, migrations/versions/, translations/.
+
 Installed as its own package (`pip install -e examples/wangge-noticeboard`),
 found by Wangge through the entry point `noticeboard` in the group
 `wangge.plugins`. Every hook below returns a declaration; the core applies
@@ -104,15 +110,14 @@ def wangge_translations_dir():
 
 @hookimpl
 def wangge_demo_data(report):
-    from .services import post_welcome_notices
+    from . import demo
 
-    n = post_welcome_notices()
-    report(f"noticeboard: {n} welcome notices")
+    demo.build(report)
 
 
 @hookimpl
 def wangge_node_holders(node_ids):
-    from .services import count_on_nodes
+    from .queries import count_on_nodes
 
     n = count_on_nodes(node_ids)
     return [(_l("notices"), n)] if n else []

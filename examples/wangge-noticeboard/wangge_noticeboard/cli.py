@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from . import services
+from . import queries
 
 
 @click.group("noticeboard")
@@ -15,7 +15,7 @@ def noticeboard_group():
 @with_appcontext
 def stats_command():
     """How many notices each grid node carries."""
-    rows = services.counts_by_node()
+    rows = queries.counts_by_node()
     if not rows:
         click.echo("No notices yet.")
     for name, n in rows:

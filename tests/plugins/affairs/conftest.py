@@ -4,7 +4,6 @@ a few houses and residents."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import pytest
@@ -45,24 +44,15 @@ class World:
 
 
 def add_house(node, room="101", unit="1", occupancy="owner") -> House:
-    h = House(node_id=node.id, unit=unit, floor=1, room=room, use="residential", occupancy=occupancy)
-    db.session.add(h)
-    db.session.flush()
-    S.bump_totals(h.node_id, {"houses": 1, f"occ:{occupancy}": 1})  # as save_house keeps them
-    return h
+    """A house, saved through the service (which keeps the node totals)."""
+    return S.save_house(None, node, unit, 1, room, "residential", occupancy)
 
 
 def add_resident(house, name, seq, birth="19800101", phone="13905531234") -> Resident:
-    number = make_id(birth, seq)
-    r = Resident(
-        house_id=house.id, node_id=house.node_id, name=name, id_number=number,
-        birth_date=dt.date(int(birth[:4]), int(birth[4:6]), int(birth[6:])), sex="M" if seq % 2 else "F",
-        phone=phone, residence="registered", party_member=False, social_security="resident", employment="employed",
-    )
-    db.session.add(r)
-    db.session.flush()
-    S.bump_totals(r.node_id, {"residents": 1})  # as save_resident keeps them
-    return r
+    """A resident, saved through the service (which keeps the node totals)."""
+    return S.save_resident(None, house=house, name=name, id_number=make_id(birth, seq), phone=phone,
+                           residence="registered", party_member=False, social_security="resident",
+                           employment="employed")
 
 
 @pytest.fixture

@@ -194,3 +194,56 @@ def test_an_import_never_moves_a_resident_from_outside_the_importers_grids(world
         assert "outside your grids" in list(ws.iter_rows(values_only=True))[1][2]
     db.session.refresh(other)
     assert other.name == "王丙" and other.node_id == world.tree.zones[8].id
+
+
+def test_run_import_is_a_plain_function_that_reports_progress_to_its_job(world, login):
+    """The shape of a core.jobs task: run_import(job, import_id) with progress through job.progress."""
+    from flask import current_app
+
+    from core import uploads
+
+    class FakeJob:
+        def __init__(self):
+            self.calls = []
+
+        def progress(self, done, total=None):
+            self.calls.append((done, total))
+
+    rows = [resident_row(world, f"居民{i}", 300 + i, room=f"{700 + i}") for i in range(5)]
+    with current_app.test_request_context():
+        stored = uploads.save_bytes("affairs", xlsx(rows), ".xlsx", "imports")
+    job = ImportJob(kind="residents", mode="all_or_nothing", filename="p.xlsx", stored_path=stored,
+                    scope=f'["{world.tree.district.path}"]', user_id=world.admin.id, node_id=world.tree.district.id)
+    db.session.add(job)
+    db.session.commit()
+    fake = FakeJob()
+    done = S.run_import(fake, job.id)
+    assert (done.status, done.created_count) == ("done", 5)
+    assert fake.calls and fake.calls[-1][0] == 5
+    assert not S.upload_path(stored).exists()  # the upload (personal data) is gone with the job
+
+
+def test_all_or_nothing_stores_nothing_when_the_database_fails_late(world, login, monkeypatch):
+    """A failure while applying the last part of a file leaves nothing of the
+    file stored, and the user reads a sentence, not the database's SQL."""
+    from plugins.affairs.services.imports import _Importer
+
+    monkeypatch.setattr(_Importer, "CHUNK", 2)
+    real_apply, calls = _Importer.apply, []
+
+    def failing_apply(self, rows):
+        calls.append(len(rows))
+        if self.job.phase == "applying" and len(calls) >= 3:
+            raise RuntimeError("INSERT INTO affairs_resident ... (psycopg.errors.SomethingBad)")
+        return real_apply(self, rows)
+
+    monkeypatch.setattr(_Importer, "apply", failing_apply)
+    before = count(Resident)
+    c = login("cadmin")
+    rows = [resident_row(world, f"居民{i}", 400 + i, room=f"{800 + i}") for i in range(7)]
+    upload(c, xlsx(rows), mode="all_or_nothing")
+    db.session.expire_all()
+    job = last_job()
+    assert job.status == "failed"
+    assert count(Resident) == before
+    assert "INSERT" not in (job.message or "") and "psycopg" not in (job.message or "")

@@ -9,6 +9,7 @@ import datetime as dt
 from sqlalchemy import insert
 
 from core.extensions import db
+from plugins.affairs import queries as Q
 from plugins.affairs import services as S
 from plugins.affairs.models import GroupTag, House, Resident
 from tests import factories
@@ -49,7 +50,7 @@ def test_a_long_special_group_list_says_more_than_and_pages_on(app, login):
     # Only those due: nobody was ever visited, so all are due (counted as "20+" on the widget).
     assert "共 150 条以上" in text(c.get("/affairs/groups?due=1", headers=HX))
     assert "20+" in text(c.get("/affairs/widgets/due", headers=HX))
-    assert S.subtree_counts(t.district)["residents"] == n
+    assert Q.subtree_counts(t.district)["residents"] == n
 
 
 def test_the_district_compliance_pages_its_communities(app, login):

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import event
 
+from core import clock
 from core.extensions import db
 from plugins.affairs import services as S
 
@@ -35,7 +36,7 @@ def grow(world, start, n):
         h = add_house(world.tree.zones[1], room=f"{start + i}")
         r = add_resident(h, f"新{start + i}", start + i)
         S.add_tag(r, groups["empty_nest"], dt.date(2025, 1, 1), None, None, None)
-        S.record_visit(worker=world.worker_a, node=world.tree.zones[1], day=dt.date.today(), kind="home",
+        S.record_visit(worker=world.worker_a, node=world.tree.zones[1], day=clock.today(), kind="home",
                        finding="none", notes=None, resident=r)
     db.session.commit()
 

@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 from flask_babel import force_locale
 
+from core import clock
 from core.extensions import db
 from core.models import Leave
+from plugins.affairs import queries as Q
 from plugins.affairs import services as S
 from plugins.affairs.models import AffairCategory, AffairItem
 
@@ -65,10 +67,10 @@ def test_quota_counts_per_iso_week_across_year_end(world):
     w, node = world.worker_a, world.tree.zones[0]
     # 2026-12-28 (Mon) … 2027-01-03 (Sun) is ISO week 2026-W53; 2027-01-04 starts 2027-W01.
     for day in (dt.date(2026, 12, 27), dt.date(2026, 12, 28), dt.date(2027, 1, 1), dt.date(2027, 1, 3), dt.date(2027, 1, 4)):
-        if day <= dt.date.today():
+        if day <= clock.today():
             _visit(w, node, day, world.res_a)
         else:
-            v = _visit(w, node, dt.date.today(), world.res_a)  # record, then move to the day under test
+            v = _visit(w, node, clock.today(), world.res_a)  # record, then move to the day under test
             v.visit_date = day
             v.iso_year, v.iso_week = S.iso_week_of(day)
     db.session.commit()
@@ -82,7 +84,7 @@ def test_quota_counts_per_iso_week_across_year_end(world):
 
 
 def test_visits_as_b_post_count_for_the_coverer(world):
-    today = dt.date.today()
+    today = clock.today()
     a, b = world.worker_a, world.worker_b
     # Without leave, B visiting A's grid is not cover.
     v0 = _visit(b, world.tree.zones[0], today, world.res_a)
@@ -120,18 +122,18 @@ def test_only_admitted_items_reach_grids(world):
 
 
 def test_due_for_a_visit_follows_the_group_interval(world):
-    today = dt.date.today()
+    today = clock.today()
     groups = {g.code: g for g in S.ensure_group_types()}
     S.add_tag(world.res_a, groups["empty_nest"], today - dt.timedelta(days=100), None, None, None)
     S.add_tag(world.res_b, groups["empty_nest"], today - dt.timedelta(days=100), None, None, None)
     _visit(world.worker_a, world.tree.zones[0], today - dt.timedelta(days=20), world.res_a)
     _visit(world.worker_b, world.tree.zones[4], today - dt.timedelta(days=3), world.res_b)
     db.session.commit()
-    due = [t.resident_id for t, _last in db.session.execute(S.due_stmt(True, today)).all()]
+    due = [t.resident_id for t, _last in db.session.execute(Q.due_stmt(True, today)).all()]
     assert due == [world.res_a.id]  # 20 days > 14; B was seen 3 days ago
     groups["empty_nest"].visit_interval_days = 30
     db.session.commit()
-    assert db.session.execute(S.due_stmt(True, today)).all() == []
+    assert db.session.execute(Q.due_stmt(True, today)).all() == []
 
 
 def test_group_periods_keep_history_and_refuse_overlaps(world):
@@ -153,16 +155,16 @@ def test_node_holders_name_the_records(world):
 
 
 def test_a_household_visit_counts_for_everyone_living_there(world):
-    today = dt.date.today()
+    today = clock.today()
     g = {x.code: x for x in S.ensure_group_types()}["empty_nest"]
     S.add_tag(world.res_a, g, today - dt.timedelta(days=100), None, None, None)
     db.session.commit()
-    assert [t.resident_id for t, _l in db.session.execute(S.due_stmt(True, today)).all()] == [world.res_a.id]
+    assert [t.resident_id for t, _l in db.session.execute(Q.due_stmt(True, today)).all()] == [world.res_a.id]
     S.record_visit(worker=world.worker_a, node=world.tree.zones[0], day=today - dt.timedelta(days=2), kind="home",
                    finding="none", notes=None, house=world.house_a)
     db.session.commit()
     assert world.res_a.last_visit_date == today - dt.timedelta(days=2)
-    assert db.session.execute(S.due_stmt(True, today)).all() == []
+    assert db.session.execute(Q.due_stmt(True, today)).all() == []
     # An older visit recorded later does not move the date back.
     S.record_visit(worker=world.worker_a, node=world.tree.zones[0], day=today - dt.timedelta(days=20), kind="home",
                    finding="none", notes=None, resident=world.res_a)

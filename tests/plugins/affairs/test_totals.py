@@ -9,8 +9,10 @@ import random
 
 from sqlalchemy import case, func, select
 
+from core import clock
 from core.extensions import db
 from core.models import GridNode, subtree
+from plugins.affairs import queries as Q
 from plugins.affairs import services as S
 from plugins.affairs.models import GroupTag, House, Resident
 
@@ -55,8 +57,8 @@ def test_totals_follow_create_edit_move_and_delete(world):
                         party_member=True)
     db.session.commit()
     assert_totals_right()
-    assert S.subtree_counts(t.district)["residents"] == 4
-    assert S.subtree_counts(t.zones[1])["party_members"] == 1
+    assert Q.subtree_counts(t.district)["residents"] == 4
+    assert Q.subtree_counts(t.zones[1])["party_members"] == 1
 
     # Edit: no longer a Party member, registered residence; the house becomes owner-occupied.
     S.save_resident(r, house=house, name="赵新", id_number=r.id_number, residence="registered", party_member=False)
@@ -71,7 +73,7 @@ def test_totals_follow_create_edit_move_and_delete(world):
     S.add_tag(world.res_b, groups["hardship"], dt.date(2024, 1, 1), dt.date(2024, 6, 1), None, None)
     db.session.commit()
     assert_totals_right()
-    assert dict((g.code, n) for g, n in S.group_counts(t.district, dt.date.today()))["hardship"] == 1
+    assert dict((g.code, n) for g, n in Q.group_counts(t.district, clock.today()))["hardship"] == 1
 
     # Move the resident to a house in another community, then the house to another building.
     S.save_resident(r, house=world.house_other, name="赵新", id_number=r.id_number)
@@ -81,11 +83,11 @@ def test_totals_follow_create_edit_move_and_delete(world):
     db.session.commit()
     assert_totals_right()
 
-    S.end_tag(tag, dt.date.today(), None)
+    S.end_tag(tag, clock.today(), None)
     S.remove_resident(world.res_a)
     db.session.commit()
     assert_totals_right()
-    assert S.subtree_counts(t.district)["residents"] == 3
+    assert Q.subtree_counts(t.district)["residents"] == 3
 
 
 def test_totals_after_an_import_and_a_recompute(world, login):
@@ -115,7 +117,7 @@ def test_demo_builds_the_totals(app):
     app.extensions["wangge"].pm.hook.wangge_demo_data(scale=1, rng=random.Random(2), report=lambda _line: None)
     db.session.commit()
     assert_totals_right()
-    assert S.subtree_counts(t.district)["residents"] == db.session.scalar(select(func.count()).select_from(Resident))
+    assert Q.subtree_counts(t.district)["residents"] == db.session.scalar(select(func.count()).select_from(Resident))
 
 
 def test_totals_follow_a_grid_node_moving_to_another_community(world):
@@ -133,3 +135,29 @@ def test_totals_follow_a_grid_node_moving_to_another_community(world):
     db.session.commit()
     assert S.node_totals([target.id]).get("residents", 0) > before
     assert_totals_right()
+
+
+def test_a_zone_with_special_group_members_moving_to_another_community_matches_a_recomputation(world):
+    """wangge_node_moved: after a zone (houses, residents, an open special-group
+    period) moves under an estate of another community, every node's maintained
+    totals equal a count from the rows, and a full recomputation changes nothing."""
+    from core.grid.services import move_node
+    from plugins.affairs.models import NodeTotal
+
+    t = world.tree
+    S.add_tag(world.res_a, S.ensure_group_types()[1], world.res_a.birth_date, None, None, None)
+    db.session.commit()
+    zone = db.session.get(GridNode, t.zones[0].id)
+    target = db.session.get(GridNode, t.zones[8].parent_id)  # a building of community 2
+    move_node(zone, target)
+    db.session.commit()
+    db.session.expire_all()
+    assert_totals_right()
+    kept = set(db.session.execute(select(NodeTotal.node_id, NodeTotal.key, NodeTotal.value)
+                                  .where(NodeTotal.value != 0)).all())
+    S.recompute_totals()
+    db.session.commit()
+    fresh = set(db.session.execute(select(NodeTotal.node_id, NodeTotal.key, NodeTotal.value)
+                                   .where(NodeTotal.value != 0)).all())
+    assert kept == fresh
+    assert Q.subtree_counts(db.session.get(GridNode, t.communities[1].id))["residents"] == 2

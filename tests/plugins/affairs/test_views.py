@@ -8,6 +8,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
+from core import clock
 from core.extensions import db
 from core.models import AuditLog
 from core.modules import set_enabled
@@ -140,7 +141,7 @@ def test_module_off_in_one_community_hides_it_there_and_keeps_the_data(world, lo
 
 def _visit(c, target, finding="none", notes=""):
     return c.post("/affairs/visits/new", data={"target": target, "kind": "home", "finding": finding, "notes": notes,
-                                               "visit_date": dt.date.today().isoformat()})
+                                               "visit_date": clock.today().isoformat()})
 
 
 def test_a_worker_records_a_visit_and_the_count_rises(world, login):
@@ -163,7 +164,7 @@ def test_b_post_may_visit_the_a_grid_only_while_covering(world, login):
 
     c = login("worker_b")
     assert _visit(c, f"r:{world.res_a.id}").status_code == 404
-    today = dt.date.today()
+    today = clock.today()
     db.session.add(Leave(user_id=world.worker_a.id, start_date=today, end_date=today, reason="年假"))
     db.session.commit()
     c = login("worker_b")

@@ -1,0 +1,42 @@
+"""(d) No object route can hide from the gate: every route argument that
+carries an integer id is named by some anchored model's url_args (so the
+outsider tests request it) — an anchor of the route's own module, or the
+core's (node_id) — except the core's own district-wide objects
+listed here, each with the reason it needs no grid anchor."""
+
+from __future__ import annotations
+
+import pytest
+
+from . import world as w
+
+# The core's objects that do not hang on the grid (only core endpoints may use these).
+CORE_UNANCHORED = {
+    "user_id": "accounts: the admin pages check the admin's scope over the user's grants",
+    "grant_id": "a role grant, always with its user_id (same check)",
+    "org_id": "organisations are district-wide (departments, companies, partner units)",
+    "seat_id": "a committee seat, always under its community's node_id (gated by the node)",
+    "leave_id": "a leave, always under its grid's node_id (gated by the node)",
+}
+
+
+def _modules():
+    return [pytest.param(m, marks=w.pending(m)) for m in ["core", *w.switchable_modules()]]
+
+
+@pytest.mark.parametrize("module", _modules())
+def test_every_integer_route_argument_is_anchored(module):
+    app = w.installed()
+    named = {arg for a in w.installed_anchors(app) if a.module in (module, "core") for arg in a.url_args}
+    allowed = named | (set(CORE_UNANCHORED) if module == "core" else set())
+    ungated = sorted(
+        f"{rule.endpoint} <{arg}>"
+        for rule in app.url_map.iter_rules()
+        if w.module_of_endpoint(rule.endpoint, app) == module
+        for arg in w.int_args(rule)
+        if arg not in allowed
+    )
+    assert ungated == [], (
+        f"{module}: routes take integer ids that no anchored model names in url_args "
+        "(anchor the model with core.access.anchored(..., url_args=(...)))"
+    )
