@@ -350,6 +350,10 @@ def build(scale: int, rng: random.Random, report, volume: float | None = None, n
     if exts:
         db.session.execute(insert(Extension), exts)
     svc.rebuild_stats()
+    # The first community prepares a sheet of its own (a draft: not among the 54 issued).
+    first = db.session.scalar(select(GridNode).where(GridNode.level == "community").order_by(GridNode.sort_order, GridNode.id))
+    if first is not None:
+        svc.create_sheet(None, first, note="本社区问题交办单（准备中）")
     db.session.flush()
     by_state: dict[str, int] = {}
     for p in problems:
