@@ -13,7 +13,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 
 from core.hookspecs import hookimpl
-from core.plugins import Action, Export, Module, NavItem, Panel, Widget
+from core.plugins import Action, Asset, Export, Module, NavItem, Panel, Widget
 
 HERE = Path(__file__).parent
 ADMINS = ("district_admin", "community_admin")
@@ -54,6 +54,11 @@ def wangge_blueprints():
     from .views import bp
 
     return [bp, open311_bp]
+
+
+@hookimpl
+def wangge_assets():
+    return [Asset("inquiry.static", "inquiry/inquiry.css"), Asset("inquiry.static", "inquiry/inquiry.js", kind="js")]
 
 
 @hookimpl

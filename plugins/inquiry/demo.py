@@ -14,6 +14,7 @@ import random
 
 from sqlalchemy import func, insert, select, text
 
+from core import clock
 from core.extensions import db
 from core.models import GridNode, Organisation, RoleGrant, User, utcnow
 
@@ -129,10 +130,12 @@ def build(scale: int, rng: random.Random, report, volume: float | None = None, n
     first_sheet = (db.session.scalar(select(func.max(AssignmentSheet.number))) or 0) + 1
     sheet_start = (db.session.scalar(select(func.max(AssignmentSheet.id))) or 0) + 1
     sheets = []
+    district_id = db.session.scalar(select(GridNode.id).where(GridNode.level == "district").order_by(GridNode.id).limit(1))
     for k in range(SHEETS):
-        issued = svc.end_of_local_day(svc.local_today(now) - dt.timedelta(days=7 * (SHEETS - k) - 2)) - dt.timedelta(hours=14)
+        issued = svc.end_of_local_day(clock.local_date(now) - dt.timedelta(days=7 * (SHEETS - k) - 2)) - dt.timedelta(hours=14)
         sheets.append({"id": sheet_start + k, "number": first_sheet + k, "state": "issued", "note": "", "created_at": issued - dt.timedelta(days=1),
-                       "created_by_id": admin_ids[0], "issued_at": issued, "issued_by_id": admin_ids[0], "n_problems": 0})
+                       "created_by_id": admin_ids[0], "issued_at": issued, "issued_by_id": admin_ids[0], "n_problems": 0,
+                       "node_id": district_id})
     db.session.execute(insert(AssignmentSheet), sheets)
     _fix_sequence("inquiry_sheet")
     sheet_by_id = {s["id"]: s for s in sheets}
@@ -233,11 +236,11 @@ def build(scale: int, rng: random.Random, report, volume: float | None = None, n
         outcome = rng.choices(["satisfied", "basically_satisfied"], [82, 18])[0]
         uid = rng.choice(worker_ids)
         row.update(state="closed", closed_at=closed, outcome=outcome, on_time=on_time, updated_at=closed,
-                   working_days_to_close=svc.working_days_between(svc.local_date(row["issued_at"]), svc.local_date(closed), extra),
-                   followup_due=svc.local_date(closed) + dt.timedelta(days=30))
+                   working_days_to_close=svc.working_days_between(clock.local_date(row["issued_at"]), clock.local_date(closed), extra),
+                   followup_due=clock.local_date(closed) + dt.timedelta(days=30))
         ev(row["id"], closed, "close", "reported", "closed", uid, unit, str(svc.OUTCOME_TITLES[outcome]))
         visits.append({"problem_id": row["id"], "outcome": outcome, "note": "", "at": closed, "by_id": uid})
-        if row["followup_due"] < svc.local_today(now) and rng.random() < 0.85:
+        if row["followup_due"] < clock.local_date(now) and rng.random() < 0.85:
             fu = svc.end_of_local_day(row["followup_due"]) - dt.timedelta(hours=rng.uniform(6, 12))
             row.update(followup_done_at=fu, followup_note="复查：问题未反弹")
             ev(row["id"], fu, "followup", "closed", "closed", uid, unit, "复查：问题未反弹")
@@ -347,6 +350,10 @@ def build(scale: int, rng: random.Random, report, volume: float | None = None, n
     if exts:
         db.session.execute(insert(Extension), exts)
     svc.rebuild_stats()
+    # The first community prepares a sheet of its own (a draft: not among the 54 issued).
+    first = db.session.scalar(select(GridNode).where(GridNode.level == "community").order_by(GridNode.sort_order, GridNode.id))
+    if first is not None:
+        svc.create_sheet(None, first, note="本社区问题交办单（准备中）")
     db.session.flush()
     by_state: dict[str, int] = {}
     for p in problems:

@@ -18,6 +18,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from core import clock
+
 PHONE = Regexp(
     r"^(1\d{10}|0\d{2,3}-?\d{7,8})$",
     message=_l("Enter an 11-digit mobile number or a landline such as 0553-1234567."),
@@ -119,7 +121,8 @@ class ApiKeyForm(FlaskForm):
 
 
 class ExtraDayForm(FlaskForm):
-    day = DateField(_l("Day"), validators=[DataRequired(message=_l("Choose a day."))])
+    # Today in the district (core.clock), not the server's date.
+    day = DateField(_l("Day"), default=clock.today, validators=[DataRequired(message=_l("Choose a day."))])
     is_workday = SelectField(_l("The district declares it"), choices=[("1", _l("a working day")), ("0", _l("a day off"))])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=120)])
 

@@ -20,9 +20,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.access import anchored
 from core.extensions import db
 from core.models import GridNode, Organisation, PathString, User, utcnow
 
@@ -44,6 +46,24 @@ RUNNING_STATES = ("issued", "claimed", "reported")  # the clock runs
 CHANNELS = ("grid_worker", "visit", "staff", "resident", "open311")
 PRIORITIES = ("normal", "urgent")
 OUTCOMES = ("satisfied", "basically_satisfied", "dissatisfied", "unreachable")
+# The states in which the responsible unit's handlers see a problem.
+HANDLER_STATES = ("issued", "claimed", "reported", "closed")
+
+
+def handler_reach(model):
+    """Beyond the grid scope, a handler sees the problems of its own unit
+    (department or property company) once they have been issued to it."""
+    from flask import has_request_context
+    from flask_login import current_user
+
+    from core.security import can
+
+    if not has_request_context() or not current_user.is_authenticated:
+        return None
+    org = current_user.organisation_id
+    if not org or not can("inquiry.handle"):
+        return None
+    return and_(model.unit_id == org, model.state.in_(HANDLER_STATES))
 
 
 class Category(db.Model):
@@ -76,8 +96,13 @@ class ExtraDay(db.Model):
     note: Mapped[str] = mapped_column(String(120), default="")
 
 
+@anchored("inquiry", node="node_id", url_args=("sheet_id",))
 class AssignmentSheet(db.Model):
-    """第 N 期 问题交办单: a numbered batch of triaged problems."""
+    """第 N 期 问题交办单: a numbered batch of triaged problems.
+
+    A sheet belongs to the district or to one community (its node): only who
+    may see that node sees the sheet, and a community's sheet holds only that
+    community's problems."""
 
     __tablename__ = "inquiry_sheet"
 
@@ -90,10 +115,15 @@ class AssignmentSheet(db.Model):
     issued_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     n_problems: Mapped[int] = mapped_column(Integer, default=0)
+    # The district or the community the sheet belongs to (always set by
+    # services.create_sheet; sheets older than inquiry_0006 were the district's).
+    node_id: Mapped[int | None] = mapped_column(ForeignKey("grid_node.id"), index=True)
 
+    node: Mapped[GridNode | None] = relationship(foreign_keys=[node_id], lazy="select")
     issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id], lazy="select")
 
 
+@anchored("inquiry", path="node_path", community="community_id", url_args=("problem_id",), reach=handler_reach)
 class Problem(db.Model):
     """A resident's request (诉求): a problem to hand out, or an opinion for the ledger."""
 
@@ -182,6 +212,7 @@ class Problem(db.Model):
     )
 
 
+@anchored("inquiry", via="problem", url_args=("photo_id",))
 class Photo(db.Model):
     """A photo of a problem (stage "report") or of its result (stage "result")."""
 
@@ -199,6 +230,7 @@ class Photo(db.Model):
     problem: Mapped[Problem] = relationship(back_populates="photos")
 
 
+@anchored("inquiry", via="problem")
 class Event(db.Model):
     """One line of a problem's timeline: who, when, what, from which state to which."""
 
@@ -216,9 +248,12 @@ class Event(db.Model):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     note: Mapped[str] = mapped_column(Text, default="")
 
+    problem: Mapped[Problem] = relationship(lazy="select")
+
     __table_args__ = (Index("ix_inquiry_event_problem_at", "problem_id", "at", "id"),)
 
 
+@anchored("inquiry", via="problem", url_args=("ext_id",))
 class Extension(db.Model):
     """A unit's request for more working days, decided by the community."""
 
@@ -235,7 +270,10 @@ class Extension(db.Model):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     decision_note: Mapped[str] = mapped_column(Text, default="")
 
+    problem: Mapped[Problem] = relationship(lazy="select")
 
+
+@anchored("inquiry", via="problem")
 class ReturnVisit(db.Model):
     """回访: the reporter's verdict on the unit's result."""
 
@@ -247,6 +285,8 @@ class ReturnVisit(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    problem: Mapped[Problem] = relationship(lazy="select")
 
 
 class MonthStat(db.Model):

@@ -5,9 +5,12 @@ definitions, service requests (GET with filters, GET one as a list, POST with
 an api_key the district admin issued), tokens; .json and .xml; errors as a
 list of code + description with the matching HTTP status.
 
-The API answers for the district default of the module switch; its views are
-public (machines, not people, call them) and exempt from CSRF; writing needs
-an api_key.
+Its views are public (machines, not people, call them) and exempt from
+CSRF; writing needs an api_key. Anonymous readers see only the publicly
+visible requests (not rejected, duplicate or filed ones) of communities where
+the module is on (core.access.module_condition), newest first, a page at a
+time (``page_size``, and ``before`` = the last service_request_id seen; the
+``Link`` header names the next page).
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ import datetime as dt
 import uuid
 from xml.etree import ElementTree as ET
 
-from flask import Blueprint, Response, json, request, url_for
-from sqlalchemy import or_, select
+from flask import Blueprint, Response, current_app, json, request, url_for
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
-from core.extensions import csrf, db
-from core.models import GridNode
+from core import access, clock
+from core.extensions import csrf, db, limiter
+from core.models import GridNode, utcnow
 from core.security import public
 
 from . import services as svc
@@ -32,7 +36,16 @@ csrf.exempt(bp)
 
 FORMATS = ("json", "xml")
 MAX_SPAN = dt.timedelta(days=90)
-MAX_RESULTS = 1000
+MAX_RESULTS = 1000  # ids in one request
+PAGE_SIZE = 100
+MAX_PAGE_SIZE = 200
+# States a member of the public may see; the others are internal decisions.
+PUBLIC_STATES = ("new", "returned", "triaged", "issued", "claimed", "reported", "closed")
+
+
+def _visible():
+    """Requests the public may see: a public state, the module on in their community."""
+    return and_(Problem.state.in_(PUBLIC_STATES), access.module_condition("inquiry", Problem.community_id))
 
 
 class ApiError(Exception):
@@ -102,7 +115,7 @@ def api(view):
 def _iso(moment: dt.datetime | None) -> str | None:
     if moment is None:
         return None
-    return (moment + svc.LOCAL_OFFSET).strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    return clock.local(moment).isoformat(timespec="seconds")
 
 
 def _parse_w3c(value: str, name: str) -> dt.datetime:
@@ -114,7 +127,7 @@ def _parse_w3c(value: str, name: str) -> dt.datetime:
     except ValueError:
         raise ApiError(400, f"{name} must be a W3C datetime such as 2025-10-01T00:00:00Z") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone(svc.LOCAL_OFFSET))
+        moment = moment.replace(tzinfo=clock.zone())
     return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
@@ -194,15 +207,16 @@ def _eager(stmt):
 
 
 @bp.route("/requests.<fmt>", methods=["GET"])
+@limiter.limit(lambda: current_app.config.get("INQUIRY_OPEN311_RATE_LIMIT", "120 per minute"))
 @api
 def requests_list(fmt):
     a = request.args
-    stmt = select(Problem).where(Problem.state != "filed")
+    stmt = select(Problem).where(_visible())
     if a.get("service_request_id"):
         refs = [r.strip().upper() for r in a["service_request_id"].split(",") if r.strip()][:MAX_RESULTS]
         stmt = stmt.where(Problem.ref.in_(refs))
     else:
-        now = svc.utcnow()
+        now = utcnow()
         start = _parse_w3c(a["start_date"], "start_date") if a.get("start_date") else None
         end = _parse_w3c(a["end_date"], "end_date") if a.get("end_date") else None
         if start and end and end < start:
@@ -231,14 +245,36 @@ def requests_list(fmt):
                 stmt = stmt.where(Problem.state.in_(OPEN_STATES))
             elif wanted == {"closed"}:
                 stmt = stmt.where(Problem.state.notin_(OPEN_STATES))
-    rows = db.session.scalars(_eager(stmt).order_by(Problem.created_at.desc()).limit(MAX_RESULTS))
-    return _respond(fmt, [_request(p) for p in rows], "service_requests", "request")
+    try:
+        size = min(MAX_PAGE_SIZE, max(1, int(a.get("page_size") or PAGE_SIZE)))
+    except ValueError:
+        raise ApiError(400, "page_size must be a number") from None
+    if a.get("before"):
+        before = _ref_id(a["before"])
+        if before is None:
+            raise ApiError(400, "before must be a service_request_id")
+        stmt = stmt.where(Problem.id < before)
+    # Keyset paging on the primary key (ids grow with time): no OFFSET, no count.
+    rows = list(db.session.scalars(_eager(stmt).order_by(Problem.id.desc()).limit(size + 1)))
+    resp = _respond(fmt, [_request(p) for p in rows[:size]], "service_requests", "request")
+    if len(rows) > size:
+        args = {k: v for k, v in a.items() if k != "before"}
+        nxt = url_for("open311.requests_list", fmt=fmt, _external=True, **args, before=rows[size - 1].ref)
+        resp.headers["Link"] = f'<{nxt}>; rel="next"'
+    return resp
+
+
+def _ref_id(ref: str) -> int | None:
+    ref = ref.strip().upper()
+    if not ref.startswith("WZ") or not ref[2:].isdigit() or len(ref) > 20:
+        return None
+    return int(ref[2:])
 
 
 @bp.route("/requests/<ref>.<fmt>", methods=["GET"])
 @api
 def request_one(ref, fmt):
-    p = db.session.scalars(_eager(select(Problem).where(Problem.ref == ref.upper(), Problem.state != "filed"))).first()
+    p = db.session.scalars(_eager(select(Problem).where(Problem.ref == ref.upper(), _visible()))).first()
     if p is None:
         raise ApiError(404, f"No service request '{ref}'")
     return _respond(fmt, [_request(p)], "service_requests", "request")
@@ -247,7 +283,7 @@ def request_one(ref, fmt):
 @bp.route("/tokens/<token>.<fmt>")
 @api
 def token(token, fmt):
-    p = db.session.scalar(select(Problem).where(Problem.token == token))
+    p = db.session.scalar(select(Problem).where(Problem.token == token, _visible()))
     if p is None:
         raise ApiError(404, f"No token '{token}'")
     return _respond(fmt, [{"service_request_id": p.ref, "token": token}], "service_requests", "request")
@@ -284,6 +320,8 @@ def requests_create(fmt):
             raise ApiError(400, f"Unknown address_id '{address_id}'")
     if node is None:
         node = db.session.scalar(select(GridNode).where(or_(GridNode.level == "district", GridNode.parent_id.is_(None))).order_by(GridNode.id))
+    if node is None or not access.module_on_at("inquiry", node):
+        raise ApiError(400, "Square Inquiry does not take requests at this location")
     description = (f.get("description") or "").strip()
     if not description:
         raise ApiError(400, "description is required")

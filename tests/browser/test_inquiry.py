@@ -111,3 +111,39 @@ def test_the_whole_loop(live_server, browser):
         assert step in timeline
     assert not pg.console_errors, pg.console_errors
     ctx.close()
+
+
+def test_problem_page_and_node_panel_on_a_phone_and_a_desktop(live_server, browser, tmp_path):
+    """The problem page fits a 390 px phone and a desktop without console
+    errors; the node page loads the inquiry panel through HTMX."""
+    import os
+
+    from plugins.inquiry import services as svc
+
+    tree = factories.build_tree()
+    power = factories.make_org("国网湾沚供电公司", "department")
+    admin = factories.make_user("comm1", "community_admin", tree.communities[0], display_name="社区书记")
+    p = svc.create_problem(node=tree.zones[2], description="2栋楼道灯全部不亮，老人晚上上下楼不安全" * 3, channel="staff",
+                           address="2栋1单元", reporter_name="张三", reporter_phone="13912345678", user=admin)
+    cat = {c.code: c for c in svc.ensure_categories()}["power"]
+    svc.verify(p, admin, category=cat, unit=power, priority="urgent", deadline_days=5)
+    sheet = svc.create_sheet(admin, tree.communities[0])
+    svc.add_to_sheet(sheet, p, admin)
+    svc.issue_sheet(sheet, admin)
+    db.session.commit()
+    shots = os.environ.get("WANGGE_SCREENSHOTS") or str(tmp_path)
+    base = live_server.base_url
+    for phone in (True, False):
+        ctx = _context(browser, phone=phone)
+        pg = _page(ctx)
+        sign_in(pg, base, "comm1", factories.PASSWORD)
+        pg.goto(f"{base}/inquiry/p/{p.id}")
+        assert p.ref in pg.inner_text("h1")
+        assert "139****5678" in pg.content() and "13912345678" not in pg.content()
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        assert width <= (390 if phone else 1280), width
+        pg.screenshot(path=f"{shots}/inquiry-problem-{'phone' if phone else 'desktop'}.png", full_page=True)
+        pg.goto(f"{base}/grid/node/{tree.estates[0].id}")
+        expect(pg.get_by_text(p.ref)).to_be_visible()
+        assert not pg.console_errors, pg.console_errors
+        ctx.close()

@@ -7,7 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from core import clock
 from core.extensions import db
+from core.privacy import mask_name, mask_phone
+from plugins.inquiry import queries
 from plugins.inquiry import services as svc
 from plugins.inquiry.models import STATES, Event, ExtraDay, MonthStat, Problem
 
@@ -59,17 +62,17 @@ def test_years_the_calendar_does_not_know_fall_back_to_weekdays():
 def test_deadline_is_the_end_of_the_local_day():
     issued = dt.datetime(2025, 9, 30, 2, 0)  # 10:00 in Wuhu
     deadline = svc.deadline_for(issued, 1)
-    assert svc.local_date(deadline) == D(2025, 10, 9)
+    assert clock.local_date(deadline) == D(2025, 10, 9)
     assert deadline == dt.datetime(2025, 10, 9, 15, 59, 59)  # 23:59:59 local
 
 
 def test_clock_colours(app, world):
     p = Problem(state="claimed", issued_at=dt.datetime(2025, 10, 1), deadline=dt.datetime(2025, 10, 11))
-    assert svc.clock(p, dt.datetime(2025, 10, 2), 0.75) == "green"
-    assert svc.clock(p, dt.datetime(2025, 10, 9), 0.75) == "yellow"
-    assert svc.clock(p, dt.datetime(2025, 10, 12), 0.75) == "red"
+    assert svc.deadline_colour(p, dt.datetime(2025, 10, 2), 0.75) == "green"
+    assert svc.deadline_colour(p, dt.datetime(2025, 10, 9), 0.75) == "yellow"
+    assert svc.deadline_colour(p, dt.datetime(2025, 10, 12), 0.75) == "red"
     p.state = "reported"
-    assert svc.clock(p, dt.datetime(2025, 10, 12), 0.75) == ""
+    assert svc.deadline_colour(p, dt.datetime(2025, 10, 12), 0.75) == ""
 
 
 def test_extra_days_table_is_used_when_issuing(app, world):
@@ -189,7 +192,7 @@ def test_return_goes_back_to_triage_and_is_counted_against_the_unit(app, world):
     assert ret.unit_id == world.housing.id
     assert db.session.scalar(select(func.sum(MonthStat.returns)).where(MonthStat.unit_id == world.housing.id,
                                                                        MonthStat.community_id == svc.ALL)) == 1
-    by_comm = svc.analysis([p.community_id], "2000-01", "2999-12")
+    by_comm = queries.analysis([p.community_id], "2000-01", "2999-12")
     assert by_comm["totals"]["returns"] == 1 and by_comm["by_community"][p.community_id]["returns"] == 1
 
 
@@ -244,12 +247,18 @@ def test_unreachable_three_times_closes_out(app, world):
     p, _s = _issued(world)
     svc.claim(p, world.handler)
     svc.report_result(p, world.handler, "ok")
-    svc.return_visit(p, world.worker, "unreachable")
-    svc.return_visit(p, world.worker, "unreachable")
-    assert p.state == "reported"
+    day = dt.timedelta(days=1)
     svc.return_visit(p, world.worker, "unreachable")
     db.session.commit()
-    assert p.state == "closed" and p.outcome == "unreachable"
+    # A second attempt the same day (a double click, a retrying client) is refused.
+    with pytest.raises(svc.InquiryError):
+        svc.return_visit(p, world.worker, "unreachable")
+    db.session.rollback()
+    svc.return_visit(p, world.worker, "unreachable", now=clock.utcnow() + day)
+    assert p.state == "reported"
+    svc.return_visit(p, world.worker, "unreachable", now=clock.utcnow() + 2 * day)
+    db.session.commit()
+    assert p.state == "closed" and p.outcome == "unreachable" and p.unreachable_count == 3
 
 
 def test_deadline_in_the_past_is_refused(app, world):
@@ -293,10 +302,57 @@ def test_hotspots_three_times_same_building_and_category(app, world):
     for _ in range(3):
         _problem(world, category=cats["water"], node=node(world, "zone", 0))
     _problem(world, category=cats["water"], node=node(world, "building", 3))
-    hot = svc.hotspots()
+    hot = queries.hotspots()
     assert hot == [(node(world, "building", 0).id, cats["water"].id, 3)]
 
 
 def test_masking():
-    assert svc.mask_phone("13912345678") == "139****5678"
-    assert svc.mask_name("张三丰") == "张**"
+    assert mask_phone("13912345678") == "139****5678"
+    assert mask_name("张三丰") == "张**"
+
+
+def test_statistics_and_hotspots_follow_an_estate_to_its_new_community(world):
+    """wangge_node_moved: the moved estate's monthly statistics and hotspots
+    belong to the new community, equal to a recomputation from the records."""
+    from core.grid.services import move_node
+    from plugins.inquiry.models import HotspotStat, MonthStat
+
+    c1, c2 = world.tree.communities
+    water = {c.code: c for c in svc.ensure_categories()}["water"]
+
+    def problem(zone, text):
+        return svc.create_problem(node=node(world, "zone", zone), description=text, channel="staff", category=water)
+
+    moved = [problem(0, f"漏水{i}") for i in range(3)]  # a hotspot: one building, one category, three times
+    stays = problem(4, "另一个小区")  # estate 1 of community 1
+    sheet = svc.create_sheet(world.district)
+    for p in (moved[0], moved[1], stays):
+        svc.verify(p, world.district, category=water, unit=world.housing, priority="normal", deadline_days=5)
+        svc.add_to_sheet(sheet, p, world.district)
+    svc.issue_sheet(sheet, world.district)
+    svc.claim(moved[0], world.handler)
+    svc.report_result(moved[0], world.handler, "已修好")
+    svc.return_visit(moved[0], world.community, "satisfied")
+    svc.return_to_triage(moved[1], world.handler, "不归我们管")
+    svc.supervise(stays, world.district)
+    db.session.commit()
+
+    move_node(node(world, "estate", 0), c2)
+    db.session.commit()
+
+    def figures():
+        rows = db.session.execute(select(MonthStat).where(MonthStat.community_id.in_([c1.id, c2.id]))).scalars()
+        stats = sorted((r.month, r.community_id, r.category_id, r.unit_id,
+                        tuple(getattr(r, f) for f in svc.STAT_FIELDS)) for r in rows)
+        hot = sorted((h.building_id, h.category_id, h.community_id, h.n) for h in db.session.scalars(select(HotspotStat)))
+        return stats, hot, queries.analysis([c1.id], "2000-01", "2999-12"), queries.analysis([c2.id], "2000-01", "2999-12")
+
+    after_move = figures()
+    svc.rebuild_stats()
+    db.session.commit()
+    assert figures() == after_move
+    _stats, hot, a1, a2 = after_move
+    assert a1["totals"]["received"] == 1 and a1["totals"]["supervisions"] == 1
+    assert a2["totals"]["received"] == 3 and a2["totals"]["closed"] == 1 and a2["totals"]["returns"] == 1
+    assert (node(world, "building", 0).id, water.id, c2.id, 3) in hot
+    assert queries.hotspots(community_ids=[c2.id]) and not queries.hotspots(community_ids=[c1.id])
