@@ -24,6 +24,7 @@ from ..models import ROLES, AuditLog, GridNode, Organisation, RoleGrant, User
 from ..modules import ModuleSwitchError, enabled_modules, set_enabled
 from ..security import admin_community_ids, can, in_scope, is_district_admin, requires, scope_filter
 from ..web import Page, paginate, render
+from .auth import password_rule
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -50,7 +51,7 @@ class UserForm(FlaskForm):
     )
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
     phone = StringField(_l("Phone"), validators=[Optional(), PHONE])
-    password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=128)])
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=128), password_rule])
     organisation_id = SelectField(_l("Organisation (handlers)"), coerce=int, validators=[Optional()])
     active = BooleanField(_l("Account active"), default=True)
 
@@ -159,6 +160,7 @@ def user_new():
                     active=form.active.data,
                 )
                 user.set_password(form.password.data)
+                user.must_change_password = True  # the owner picks their own at first sign-in
                 db.session.add(user)
                 db.session.flush()
                 db.session.add(RoleGrant(user_id=user.id, role=grant.role.data, node_id=node.id))
@@ -208,6 +210,10 @@ def user_edit(user_id: int):
             user.active = form.active.data
             if form.password.data:
                 user.set_password(form.password.data)
+                user.must_change_password = user.id != current_user.id
+                user.end_sessions()
+            elif was_active and not user.active:
+                user.end_sessions()
             action = "user.updated"
             if was_active and not user.active:
                 action = "user.disabled"
