@@ -121,13 +121,36 @@ def users_export():
     )
 
 
-def _org_choices():
-    orgs = db.session.execute(
+def _org_choices(current: int | None = None):
+    """The organisations an account may be bound to by this admin.
+
+    Binding an account to a department or property company gives it that
+    organisation's problems across the district: only a district admin
+    binds (there is no role that speaks for one organisation). Anyone else
+    sees the account's current organisation and cannot change it.
+    """
+    stmt = (
         select(Organisation.id, Organisation.name)
         .where(Organisation.kind.in_(("department", "property_company")))
         .order_by(Organisation.kind, Organisation.name)
-    ).all()
-    return [(0, _("— none —"))] + [(i, n) for i, n in orgs]
+    )
+    if not may_bind_organisations():
+        stmt = stmt.where(Organisation.id == (current or -1))
+    return [(0, _("— none —"))] + [(i, n) for i, n in db.session.execute(stmt).all()]
+
+
+def may_bind_organisations() -> bool:
+    return is_district_admin()
+
+
+def _check_organisation(form: UserForm, current: int | None) -> bool:
+    chosen = form.organisation_id.data or None
+    if chosen != current and not may_bind_organisations():
+        form.organisation_id.errors.append(
+            _("Only a district admin can bind an account to a department or property company.")
+        )
+        return False
+    return True
 
 
 def _grantable_roles():
@@ -145,6 +168,7 @@ def user_new():
     grant.role.choices = [(r, ROLE_TITLES[r]) for r in _grantable_roles()]
     if request.method == "POST":
         ok = form.validate() & grant.validate()
+        ok = ok and _check_organisation(form, None)
         node = _node_for_grant(grant) if ok else None
         if ok and node is not None:
             if db.session.scalar(select(User.id).where(User.username == form.username.data)):
@@ -168,7 +192,7 @@ def user_new():
                 db.session.commit()
                 flash(_("Account %(name)s created.", name=user.username), "success")
                 return redirect(url_for("admin.user_edit", user_id=user.id))
-    return render("admin/user_form.html", form=form, grant=grant, user=None)
+    return render("admin/user_form.html", form=form, grant=grant, user=None, may_bind=may_bind_organisations())
 
 
 def _node_for_grant(grant: GrantForm) -> GridNode | None:
@@ -190,7 +214,7 @@ def _node_for_grant(grant: GrantForm) -> GridNode | None:
 def user_edit(user_id: int):
     user = _user_or_404(user_id)
     form = UserForm(obj=user)
-    form.organisation_id.choices = _org_choices()
+    form.organisation_id.choices = _org_choices(user.organisation_id)
     if request.method == "GET":
         form.organisation_id.data = user.organisation_id or 0
     grant = GrantForm(prefix="g")
@@ -201,6 +225,8 @@ def user_edit(user_id: int):
             form.username.errors.append(_("This username is taken."))
         elif user.id == current_user.id and not form.active.data:
             form.active.errors.append(_("You cannot disable your own account."))
+        elif not _check_organisation(form, user.organisation_id):
+            pass
         else:
             was_active = user.active
             user.username = form.username.data
@@ -223,7 +249,9 @@ def user_edit(user_id: int):
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
-    return render("admin/user_form.html", form=form, grant=grant, user=user, role_titles=ROLE_TITLES)
+    return render(
+        "admin/user_form.html", form=form, grant=grant, user=user, role_titles=ROLE_TITLES, may_bind=may_bind_organisations()
+    )
 
 
 @bp.route("/users/<int:user_id>/grants", methods=["POST"])
