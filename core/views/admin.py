@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from .. import localtime
+from .. import clock, localtime
 from ..audit import record
 from ..excel import csv_response, xlsx_response
 from ..extensions import db
@@ -391,13 +391,12 @@ def _audit_stmt():
         raw = a.get(key, "").strip()
         if raw:
             try:
-                day = dt.date.fromisoformat(raw)
-            except ValueError:
+                day = dt.date.fromisoformat(raw[:10])
+                # District days (core.clock); 0001-01-01 or 9999-12-31 means no bound.
+                bound = clock.start_of_day(day) if op == "ge" else clock.end_of_day(day)
+            except (ValueError, OverflowError):
                 continue
-            if op == "ge":
-                stmt = stmt.where(AuditLog.at >= dt.datetime.combine(day, dt.time()))
-            else:
-                stmt = stmt.where(AuditLog.at < dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
+            stmt = stmt.where(AuditLog.at >= bound if op == "ge" else AuditLog.at < bound)
     return stmt
 
 

@@ -16,6 +16,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     request,
@@ -81,12 +82,17 @@ _OPEN_WHILE_CHANGING = {"auth.password", "auth.logout", "main.set_locale", "stat
 
 @bp.before_app_request
 def _session_rules():
+    # This runs before the app's own hooks: drop what an earlier request in the
+    # same app context cached (the user, the community), as they do.
+    for key in [k for k in vars(g) if k.startswith(("wangge_", "_login_user"))]:
+        g.pop(key, None)
     # Ids and page numbers no database column holds: 404, never a 500 from the driver.
-    for value in (request.view_args or {}).values():
-        if isinstance(value, int) and not 0 <= value <= MAX_ID:
-            abort(404)
-    page = request.args.get("page", "")
-    if len(page) > 7 or (page.isdigit() and int(page) > MAX_PAGE):
+    extreme = any(isinstance(v, int) and not 0 <= v <= MAX_ID for v in (request.view_args or {}).values())
+    page, community = request.args.get("page", ""), request.args.get("community", "")
+    extreme = extreme or len(page) > 7 or (page.isdigit() and int(page) > MAX_PAGE)
+    extreme = extreme or (community.isdigit() and int(community) > MAX_ID)
+    if extreme:
+        g.wangge_community = None  # the 404 page must not look the huge id up either
         abort(404)
     endpoint = request.endpoint or ""
     if endpoint in _OPEN_WHILE_CHANGING or endpoint.endswith(".static"):
