@@ -23,6 +23,10 @@ def clean(text):
     return _BAD.sub("", text)
 
 
+def has_control(text) -> bool:
+    return isinstance(text, str) and _BAD.search(text) is not None
+
+
 def clean_line(text):
     """clean() and also no line breaks or tabs: for one-line fields (names, titles)."""
     if not isinstance(text, str):

@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from werkzeug.datastructures import ImmutableMultiDict
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
@@ -36,6 +37,7 @@ from ..extensions import db, limiter, login_manager
 from ..models import User, utcnow
 from ..passwords import MAX_LENGTH, MIN_LENGTH, problem, spend_check_time
 from ..security import public, requires
+from ..text import clean, has_control
 from ..web import render
 
 bp = Blueprint("auth", __name__)
@@ -74,6 +76,19 @@ def password_rule(form, field):
     why = problem(field.data or "", username)
     if why is not None:
         raise ValidationError(str(why))
+
+
+@bp.before_app_request
+def _clean_input():
+    """Control characters never reach a view: they break exports, XML and
+    PostgreSQL (which refuses NUL in text). Query and form values are cleaned
+    here, once, for every module (core.text.clean); typed text is kept."""
+    for attr in ("args", "form"):
+        if attr == "form" and request.method not in ("POST", "PUT", "PATCH"):
+            continue
+        values = getattr(request, attr)
+        if any(has_control(v) for v in values.values()):
+            setattr(request, attr, ImmutableMultiDict([(k, clean(v)) for k, v in values.items(multi=True)]))
 
 
 # Endpoints a user who must first change their password may still reach.

@@ -115,3 +115,23 @@ def test_the_413_page_is_chinese_and_names_the_limit(app_factory):
         resp = app.test_client().post("/login", data={"username": "x", "password": "y" * (2 * 1024 * 1024)})
         html = resp.get_data(as_text=True)
     assert resp.status_code == 413 and "文件过大" in html and "1 MB" in html
+
+
+def test_control_characters_in_forms_and_queries_are_cleaned_on_the_way_in(client, tree, login):
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from core.models import User
+
+    factories.make_user("boss", "district_admin", tree.district)
+    login("boss")
+    assert client.get("/admin/users?q=bo%00ss").status_code == 200
+    resp = client.post(
+        "/admin/users/new",
+        data={
+            "username": "li.si", "display_name": "李\x00四\x1b", "password": "given-by-admin-7", "active": "y",
+            "organisation_id": "0", "g-role": "grid_worker", "g-node_code": tree.zones[0].code,
+        },
+    )
+    assert resp.status_code == 302
+    assert db.session.scalar(select(User.display_name).where(User.username == "li.si")) == "李四"
