@@ -8,6 +8,7 @@ from flask_login import current_user
 from .access import community_of
 from .extensions import db
 from .models import AuditLog
+from .text import clean
 from .web import client_ip
 
 
@@ -41,7 +42,7 @@ def record(
         action=action,
         object_type=object_type,
         object_id=str(object_id) if object_id is not None else None,
-        summary=summary,
+        summary=clean(summary),  # PostgreSQL refuses NUL; exports break on control characters
         ip=ip,
         community_id=community_id,
     )

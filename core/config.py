@@ -1,6 +1,7 @@
 """Defaults. Overridden by instance/config.py, then by the environment
 (DATABASE_URL, and WANGGE_<KEY> for any key below), then by create_app(config)."""
 
+import datetime as _dt
 import json
 
 ENV_NAME = "development"  # "production" refuses a default secret key
@@ -19,6 +20,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
+# "Keep me signed in" lasts this long (seconds when set by WANGGE_REMEMBER_COOKIE_DURATION).
+REMEMBER_COOKIE_DURATION = _dt.timedelta(days=14)
+# Strict-Transport-Security sent in production (core.headers); 0 sends none.
+HSTS_MAX_AGE = 365 * 24 * 3600
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
 # Rate limits (Flask-Limiter). In memory by default; with REDIS_URL set,
@@ -35,6 +40,11 @@ TRUSTED_PROXIES = 0
 
 UPLOAD_FOLDER = None  # instance/uploads by default
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+
+# Uploaded .xlsx files are checked before parsing (core.excel.read_rows).
+XLSX_MAX_UNPACKED = 64 * 1024 * 1024  # bytes, all members together once unzipped
+XLSX_MAX_MEMBERS = 300  # files inside the zip
+XLSX_MAX_SHARED_STRINGS = 300_000  # distinct texts in the workbook
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "

@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -148,6 +149,11 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Part of every session and remember-me cookie (see get_id): raising it
+    # (sign-out, a new password) ends every session of the account at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A password set by an administrator is changed by its owner at first sign-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     organisation: Mapped[Organisation | None] = relationship(lazy="select")
     grants: Mapped[list[RoleGrant]] = relationship(
@@ -157,6 +163,17 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # flask-login
         return self.active
+
+    # Set per sign-in (core.views.auth): makes each session's and remember
+    # cookie's id differ, so that a cookie of one sign-in is not the next one's.
+    login_nonce: str = "-"
+
+    def get_id(self) -> str:  # flask-login: "id:session version:nonce"
+        return f"{self.id}:{self.session_version or 0}:{self.login_nonce}"
+
+    def end_sessions(self) -> None:
+        """Every session and remember-me cookie of this account stops working."""
+        self.session_version = (self.session_version or 0) + 1
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

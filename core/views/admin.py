@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,13 +14,15 @@ from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from .. import clock
 from ..audit import record
-from ..excel import xlsx_response
+from ..excel import csv_response, xlsx_response
 from ..extensions import db
 from ..models import ROLES, AuditLog, GridNode, Organisation, RoleGrant, User
 from ..modules import ModuleSwitchError, enabled_modules, set_enabled
 from ..security import admin_community_ids, can, in_scope, is_district_admin, requires, scope_filter
 from ..web import Page, localtime, paginate, render
+from .auth import password_rule
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -49,7 +49,7 @@ class UserForm(FlaskForm):
     )
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
     phone = StringField(_l("Phone"), validators=[Optional(), PHONE])
-    password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=128)])
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=128), password_rule])
     organisation_id = SelectField(_l("Organisation (handlers)"), coerce=int, validators=[Optional()])
     active = BooleanField(_l("Account active"), default=True)
 
@@ -119,13 +119,36 @@ def users_export():
     )
 
 
-def _org_choices():
-    orgs = db.session.execute(
+def _org_choices(current: int | None = None):
+    """The organisations an account may be bound to by this admin.
+
+    Binding an account to a department or property company gives it that
+    organisation's problems across the district: only a district admin
+    binds (there is no role that speaks for one organisation). Anyone else
+    sees the account's current organisation and cannot change it.
+    """
+    stmt = (
         select(Organisation.id, Organisation.name)
         .where(Organisation.kind.in_(("department", "property_company")))
         .order_by(Organisation.kind, Organisation.name)
-    ).all()
-    return [(0, _("— none —"))] + [(i, n) for i, n in orgs]
+    )
+    if not may_bind_organisations():
+        stmt = stmt.where(Organisation.id == (current or -1))
+    return [(0, _("— none —"))] + [(i, n) for i, n in db.session.execute(stmt).all()]
+
+
+def may_bind_organisations() -> bool:
+    return is_district_admin()
+
+
+def _check_organisation(form: UserForm, current: int | None) -> bool:
+    chosen = form.organisation_id.data or None
+    if chosen != current and not may_bind_organisations():
+        form.organisation_id.errors.append(
+            _("Only a district admin can bind an account to a department or property company.")
+        )
+        return False
+    return True
 
 
 def _grantable_roles():
@@ -143,6 +166,7 @@ def user_new():
     grant.role.choices = [(r, ROLE_TITLES[r]) for r in _grantable_roles()]
     if request.method == "POST":
         ok = form.validate() & grant.validate()
+        ok = ok and _check_organisation(form, None)
         node = _node_for_grant(grant) if ok else None
         if ok and node is not None:
             if db.session.scalar(select(User.id).where(User.username == form.username.data)):
@@ -158,6 +182,7 @@ def user_new():
                     active=form.active.data,
                 )
                 user.set_password(form.password.data)
+                user.must_change_password = True  # the owner picks their own at first sign-in
                 db.session.add(user)
                 db.session.flush()
                 db.session.add(RoleGrant(user_id=user.id, role=grant.role.data, node_id=node.id))
@@ -165,7 +190,7 @@ def user_new():
                 db.session.commit()
                 flash(_("Account %(name)s created.", name=user.username), "success")
                 return redirect(url_for("admin.user_edit", user_id=user.id))
-    return render("admin/user_form.html", form=form, grant=grant, user=None)
+    return render("admin/user_form.html", form=form, grant=grant, user=None, may_bind=may_bind_organisations())
 
 
 def _node_for_grant(grant: GrantForm) -> GridNode | None:
@@ -187,7 +212,7 @@ def _node_for_grant(grant: GrantForm) -> GridNode | None:
 def user_edit(user_id: int):
     user = _user_or_404(user_id)
     form = UserForm(obj=user)
-    form.organisation_id.choices = _org_choices()
+    form.organisation_id.choices = _org_choices(user.organisation_id)
     if request.method == "GET":
         form.organisation_id.data = user.organisation_id or 0
     grant = GrantForm(prefix="g")
@@ -198,6 +223,8 @@ def user_edit(user_id: int):
             form.username.errors.append(_("This username is taken."))
         elif user.id == current_user.id and not form.active.data:
             form.active.errors.append(_("You cannot disable your own account."))
+        elif not _check_organisation(form, user.organisation_id):
+            pass
         else:
             was_active = user.active
             user.username = form.username.data
@@ -207,6 +234,10 @@ def user_edit(user_id: int):
             user.active = form.active.data
             if form.password.data:
                 user.set_password(form.password.data)
+                user.must_change_password = user.id != current_user.id
+                user.end_sessions()
+            elif was_active and not user.active:
+                user.end_sessions()
             action = "user.updated"
             if was_active and not user.active:
                 action = "user.disabled"
@@ -216,7 +247,9 @@ def user_edit(user_id: int):
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
-    return render("admin/user_form.html", form=form, grant=grant, user=user, role_titles=ROLE_TITLES)
+    return render(
+        "admin/user_form.html", form=form, grant=grant, user=user, role_titles=ROLE_TITLES, may_bind=may_bind_organisations()
+    )
 
 
 @bp.route("/users/<int:user_id>/grants", methods=["POST"])
@@ -358,13 +391,12 @@ def _audit_stmt():
         raw = a.get(key, "").strip()
         if raw:
             try:
-                day = dt.date.fromisoformat(raw)
-            except ValueError:
+                day = dt.date.fromisoformat(raw[:10])
+                # District days (core.clock); 0001-01-01 or 9999-12-31 means no bound.
+                bound = clock.start_of_day(day) if op == "ge" else clock.end_of_day(day)
+            except (ValueError, OverflowError):
                 continue
-            if op == "ge":
-                stmt = stmt.where(AuditLog.at >= dt.datetime.combine(day, dt.time()))
-            else:
-                stmt = stmt.where(AuditLog.at < dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
+            stmt = stmt.where(AuditLog.at >= bound if op == "ge" else AuditLog.at < bound)
     return stmt
 
 
@@ -396,13 +428,8 @@ def audit_export():
 def audit_export_csv():
     record("audit.exported", object_type="audit_log", summary=request.query_string.decode()[:200])
     db.session.commit()
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow([str(h) for h in AUDIT_HEADERS])
-    w.writerows(_audit_rows())
-    resp = Response("\ufeff" + buf.getvalue(), mimetype="text/csv")
-    resp.headers["Content-Disposition"] = "attachment; filename=audit-log.csv"
-    return resp
+    # core.excel.csv_response: control characters dropped, formulas neutralised.
+    return csv_response("audit-log.csv", [str(h) for h in AUDIT_HEADERS], _audit_rows())
 
 
 @bp.app_template_global()
