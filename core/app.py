@@ -16,14 +16,15 @@ from flask_migrate import Migrate
 from jinja2 import ChoiceLoader, FileSystemLoader
 from werkzeug.exceptions import HTTPException
 
-from . import access, builtin, jobs, security
+from . import access, builtin, errors_extra, files, headers, jobs, security
 from . import config as default_config
 from .cli import register_cli
 from .extensions import csrf, db, htmx, limiter, login_manager
 from .i18n import compiled_translation_dirs
-from .models import GridNode, User
+from .models import GridNode
 from .modules import ModuleOff, is_enabled
 from .plugins import Registry, build_plugin_manager, build_registry, register_blueprints
+from .views import auth as auth_views
 from .web import current_community_id, is_fragment_request, localtime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +56,7 @@ def create_app(config: dict | None = None, extra_plugins: list | None = None) ->
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _load_config(app, config)
+    files.secure_instance(app)  # the database, uploads and backups readable by the app's user only
     if app.config.get("TRUSTED_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -106,15 +108,16 @@ def create_app(config: dict | None = None, extra_plugins: list | None = None) ->
     htmx.init_app(app)
     limiter.init_app(app)
 
-    @login_manager.user_loader
-    def load_user(user_id):
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+    # Refuses sessions and remember-me cookies of an older session version
+    # (after sign-out, a password change or an admin reset).
+    login_manager.user_loader(auth_views.load_user)
 
     jobs.init_app(app)  # after the registry: the queue is built from the declared tasks
     register_blueprints(app, pm, registry)
     _install_request_hooks(app)
+    headers.install(app)
     _install_error_pages(app)
+    errors_extra.install(app)
     _install_template_globals(app)
 
     register_cli(app)

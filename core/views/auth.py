@@ -33,7 +33,7 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from ..audit import record
-from ..extensions import db, limiter, login_manager
+from ..extensions import db, limiter
 from ..models import User, utcnow
 from ..passwords import MAX_LENGTH, MIN_LENGTH, problem, spend_check_time
 from ..security import public, requires
@@ -57,13 +57,6 @@ def load_user(user_id: str):
         return None
     user.login_nonce = parts[2]
     return user
-
-
-@bp.record
-def _install_loader(state):
-    # Replaces the loader that create_app registers (core/app.py should
-    # register this one directly: login_manager.user_loader(auth.load_user)).
-    login_manager.user_loader(load_user)
 
 
 def password_rule(form, field):
