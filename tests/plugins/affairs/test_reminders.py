@@ -44,7 +44,7 @@ def test_workers_short_of_the_quota_are_told_once_on_the_day(world):
         run_periodic("affairs.visit_quota", "2026-03-05 02:00")
     assert len(told()) == 2
     n = db.session.scalar(select(Notification).where(Notification.user_id == world.worker_b.id))
-    assert n.key == "quota:2026-10:%d" % world.worker_b.id
+    assert n.key == f"quota:2026-10:{world.worker_b.id}"
 
 
 def test_a_community_with_the_module_off_is_skipped_and_its_own_day_is_kept(world):
