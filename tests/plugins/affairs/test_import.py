@@ -279,3 +279,34 @@ def test_all_or_nothing_stores_nothing_when_the_database_fails_late(world, login
     core_job = last_core_job()
     assert core_job.state == "failed" and "nothing was stored" in core_job.error
     assert "INSERT" not in core_job.error_text and "psycopg" not in core_job.error_text
+
+
+def test_good_rows_mode_stops_with_the_batches_before_stored_and_a_retry_resumes(world, login, monkeypatch):
+    """Good rows commit in batches upserted by ID-card number: a job that fails
+    (or whose consumer dies) half-way keeps the batches before; retry reads the
+    file again, the stored rows come out unchanged, the rest is created."""
+    from plugins.affairs.services.imports import _Importer
+
+    monkeypatch.setattr(_Importer, "CHUNK", 2)
+    real_apply, calls = _Importer.apply, []
+
+    def failing_apply(self, rows):
+        calls.append(len(rows))
+        if len(calls) == 3:
+            raise RuntimeError("the database went away")
+        return real_apply(self, rows)
+
+    monkeypatch.setattr(_Importer, "apply", failing_apply)
+    before = count(Resident)
+    c = login("cadmin")
+    rows = [resident_row(world, f"居民{i}", 450 + i, room=f"{900 + i}") for i in range(7)]
+    upload(c, xlsx(rows), mode="good_rows")
+    job = last_core_job()
+    assert job.state == "failed" and job.error_params == {"n": 4}  # the rows stored before the failure
+    assert count(Resident) == before + 4  # two batches of two
+    assert c.post(f"/jobs/{job.id}/retry").status_code == 302
+    db.session.expire_all()
+    job = db.session.get(Job, job.id)
+    assert job.state == "done" and job.attempts == 2
+    assert (job.result["created"], job.result["unchanged"]) == (3, 4)
+    assert count(Resident) == before + 7
