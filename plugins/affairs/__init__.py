@@ -132,3 +132,24 @@ def wangge_demo_data(scale, rng, report):
     from .demo import build_demo
 
     build_demo(scale, rng, report)
+
+
+@hookimpl
+def wangge_tasks():
+    from .tasks import tasks
+
+    return tasks()
+
+
+@hookimpl
+def wangge_periodic_tasks():
+    from .tasks import periodic_tasks
+
+    return periodic_tasks()
+
+
+@hookimpl
+def wangge_notification_kinds():
+    from .tasks import notification_kinds
+
+    return notification_kinds()

@@ -1,28 +1,46 @@
 """Excel exports of grid affairs: each function gives (file name, headers,
 rows, sheet title) for core.excel.xlsx_response. The rows are read through
 queries.scope (core.access): the user's scope for the action, communities
-where the module is on. The views audit every export (views/exports.py)."""
+where the module is on. The views audit every export (views/exports.py).
+
+The big ones (residents, houses, special groups, visits: a district holds
+hundreds of thousands of rows) download directly up to DIRECT_LIMIT rows;
+beyond it the page offers a button that starts the core job
+"affairs.export" (run_export): the file is written in a consumer, the export
+is audited there, and the user downloads it from the job's page."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from flask import g
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from core import clock
+from core.audit import record
 from core.extensions import db
+from core.i18n import N_
+from core.jobs import JobFailed
 from core.models import GridNode
+from core.security import can
 
 from . import queries as Q
 from . import services as S
 from .models import AffairItem, AffairTask, GroupTag, House, Resident
 
 YIELD = 2000
+# Up to this many rows an export downloads at once; beyond it, it is a job.
+DIRECT_LIMIT = 20_000
+
+
+def residents_stmt(full: bool):
+    return Q.residents_stmt(Q.scope("affairs.export" if full else "affairs.view"))
 
 
 def residents(full: bool):
-    stmt = Q.residents_stmt(Q.scope("affairs.export" if full else "affairs.view")).options(
+    stmt = residents_stmt(full).options(
         joinedload(Resident.house).joinedload(House.node)
     ).execution_options(yield_per=YIELD)
     rows = (
@@ -49,8 +67,12 @@ def residents(full: bool):
     return _("residents") + ".xlsx", headers, rows, "residents"
 
 
+def houses_stmt():
+    return Q.houses_stmt(Q.scope())
+
+
 def houses():
-    stmt = Q.houses_stmt(Q.scope()).execution_options(yield_per=YIELD)
+    stmt = houses_stmt().execution_options(yield_per=YIELD)
     rows = ((h.node.name, h.node.code, h.unit, h.floor, h.room, S.label(h.use), S.label(h.occupancy), h.area_m2)
             for h in db.session.scalars(stmt))
     headers = [_("Building"), _("Building grid code"), _("Unit"), _("Floor"), _("Room"), _("Use"), _("Occupancy"),
@@ -58,13 +80,16 @@ def houses():
     return _("houses") + ".xlsx", headers, rows, "houses"
 
 
-def groups(today: dt.date):
-    stmt = (
+def groups_stmt():
+    return (
         select(GroupTag).join(Resident, Resident.id == GroupTag.resident_id)
         .join(GridNode, GridNode.id == Resident.node_id)
         .where(Q.scope("affairs.export")).order_by(GroupTag.group_type_id, GridNode.path, Resident.name)
-        .execution_options(yield_per=YIELD)
     )
+
+
+def groups(today: dt.date):
+    stmt = groups_stmt().execution_options(yield_per=YIELD)
     rows = ((S.group_name(t.group_type), t.resident.name, S.mask_id(t.resident.id_number), t.start_date, t.end_date,
              _("Yes") if t.end_date is None or t.end_date >= today else _("No"), t.notes or "")
             for t in db.session.scalars(stmt))
@@ -102,3 +127,57 @@ def checklist(node: GridNode, period: str):
 
 def items():
     return _("task list") + ".xlsx", [str(lbl) for _k, lbl in S.ITEM_COLUMNS], S.item_rows(), "items"
+
+
+# --- Big exports: direct below DIRECT_LIMIT rows, else the job "affairs.export" ----------
+
+# kind -> (permission, audit action, summary msgid or None)
+BIG = {
+    "residents": ("affairs.view", "affairs.export.residents", N_("masked")),
+    "residents_full": ("affairs.export", "affairs.export.residents_full", N_("ID numbers and phones in full")),
+    "houses": ("affairs.view", "affairs.export.houses", None),
+    "groups": ("affairs.export", "affairs.export.groups", None),
+    "visits": ("affairs.view", "affairs.export.visits", None),
+}
+
+
+def big_stmt(kind: str, args: dict):
+    """The statement of a big export's rows (for counting)."""
+    if kind in ("residents", "residents_full"):
+        return residents_stmt(kind == "residents_full")
+    if kind == "houses":
+        return houses_stmt()
+    if kind == "groups":
+        return groups_stmt()
+    return Q.visits_stmt(worker_id=args.get("worker_id"), finding=args.get("finding", ""))
+
+
+def big_build(kind: str, args: dict):
+    if kind in ("residents", "residents_full"):
+        return residents(kind == "residents_full")
+    if kind == "houses":
+        return houses()
+    if kind == "groups":
+        return groups(clock.today())
+    return visits(big_stmt(kind, args))
+
+
+def is_big(kind: str, args: dict) -> bool:
+    return Q.count_upto(big_stmt(kind, args), DIRECT_LIMIT) > DIRECT_LIMIT
+
+
+def run_export(job, kind: str, args: dict | None = None, summary: str | None = None) -> dict:
+    """The task "affairs.export": write the export to the job's file, audited
+    here (as its starter, in the community chosen when it started)."""
+    args = dict(args or {})
+    if kind not in BIG:
+        raise JobFailed(N_("This export does not exist."))
+    g.wangge_community = job.community_id
+    action, audit_action, _summary = BIG[kind]
+    if not can(action):
+        raise JobFailed(N_("You may no longer make this export."))
+    total = Q.count_upto(big_stmt(kind, args), 10_000_000)
+    record(audit_action, object_type="affairs_export", summary=summary, community_id=job.community_id)
+    name, headers, rows, title = big_build(kind, args)
+    job.save_xlsx(name, headers, rows, title=title, total=total)
+    return {"rows": total, "message": N_("%(n)s rows exported."), "params": {"n": total}}

@@ -127,8 +127,14 @@ class ItemsImportForm(FlaskForm):
     file = FileField(_l("Excel file (.xlsx)"))
 
 
+WEEKDAYS = [(1, _l("Monday")), (2, _l("Tuesday")), (3, _l("Wednesday")), (4, _l("Thursday")), (5, _l("Friday")),
+            (6, _l("Saturday")), (7, _l("Sunday"))]
+
+
 class QuotaForm(FlaskForm):
     weekly_quota = IntegerField(_l("Visits per worker per week"), validators=[DataRequired(), NumberRange(0, 100)])
+    reminder_weekday = SelectField(_l("Remind workers short of it on"), coerce=int, choices=WEEKDAYS)
+    reminder_hour = IntegerField(_l("From the hour"), validators=[Optional(), NumberRange(0, 23)])
 
 
 class GroupTypeForm(FlaskForm):

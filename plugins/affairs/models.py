@@ -20,10 +20,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -195,7 +195,9 @@ class Resident(db.Model):
     house: Mapped[House] = relationship(lazy="select")
     household: Mapped[Household | None] = relationship(lazy="select")
 
-    __table_args__ = (Index("ix_affairs_resident_node_name", "node_id", "name"),)
+    __table_args__ = (
+        Index("ix_affairs_resident_node_name", "node_id", "name"),
+    )
 
     # Masked values, for edit tokens and messages that must not carry them in full.
     @property
@@ -211,6 +213,16 @@ class Resident(db.Model):
         return mask_phone(self.phone)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+# "Who is due for a visit" reads residents in (last_visit_date NULLS FIRST, id)
+# order. On PostgreSQL a plain index holds NULLs last and cannot serve it, so
+# the list read and sorted every resident: this index (PostgreSQL only, made
+# by affairs_0007) holds that order. SQLite sorts NULLs first in an ascending
+# index already (ix_affairs_resident_last_visit_date serves it there).
+Index(
+    "ix_affairs_resident_due_order", text("last_visit_date NULLS FIRST"), Resident.id
+).ddl_if(dialect="postgresql")
 
 
 # --- Special groups ----------------------------------------------------------------
@@ -360,16 +372,22 @@ class AffairsSetting(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     node_id: Mapped[int | None] = mapped_column(ForeignKey("grid_node.id"), unique=True)
     weekly_quota: Mapped[int] = mapped_column(Integer, default=3)
+    # When workers short of their quota are reminded (ISO weekday 1-7 and hour,
+    # district time); NULL: as the district's row, else Thursday 09:00.
+    reminder_weekday: Mapped[int | None] = mapped_column(Integer)
+    reminder_hour: Mapped[int | None] = mapped_column(Integer)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
 @anchored("affairs", node="node_id", view="affairs.import", url_args=("job_id",))
 class ImportJob(db.Model):
-    """An Excel import in progress; its state lives here, not in a process.
+    """An Excel import: what was imported, by whom, into which grids, and the
+    counts. It runs as the core.jobs task "affairs.import" (`job_id`): the
+    progress, the outcome and the error report are the core job's.
 
-    `node_id` is the root of the importer's grids when it started (the job is
-    gated there like any grid record, and only its owner sees it)."""
+    `node_id` is the root of the importer's grids when it started (the record
+    is gated there like any grid record)."""
 
     __tablename__ = "affairs_import_job"
 
@@ -389,8 +407,9 @@ class ImportJob(db.Model):
     updated_count: Mapped[int] = mapped_column(Integer, default=0)
     unchanged_count: Mapped[int] = mapped_column(Integer, default=0)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
-    error_report: Mapped[bytes | None] = mapped_column(LargeBinary)
     message: Mapped[str | None] = mapped_column(Text)
+    # The core.jobs job that runs it (no foreign key: the core's table has its own branch).
+    job_id: Mapped[int | None] = mapped_column(Integer)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     node_id: Mapped[int | None] = mapped_column(ForeignKey("grid_node.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,42 +1,58 @@
-"""Background work of grid affairs: the Excel import.
+"""Background and periodic work of grid affairs (core.jobs).
 
-`services.run_import(job, import_id)` already has the shape of a core.jobs
-task (a job with ``progress(done, total)``, the import's id as its one
-parameter). Until core.jobs is merged, `start_import` runs it in the request
-(tests, AFFAIRS_IMPORT_INLINE) or in a thread of the web process; when the
-job queue lands, this function becomes ``jobs.start("affairs.import",
-params={"import_id": import_id}, ...)`` and the thread goes.
+- "affairs.import": an Excel import of residents or houses
+  (services.run_import; started by the import page).
+- "affairs.export": a big export (residents, houses, special groups, visits)
+  written to a file the user downloads from the job's page (exports.run_export).
+- "affairs.visit_quota" (periodic, per community): on the configured weekday
+  and hour, grid workers short of their weekly visit quota are told.
 """
 
 from __future__ import annotations
 
-from flask import current_app
+from flask_babel import lazy_gettext as _l
 
-from core.extensions import db
-
-from .services import InlineJob, run_import
+from core.plugins import NotificationKind, Periodic, Task
 
 
-def start_import(import_id: int) -> None:
-    app = current_app._get_current_object()
-    if app.config.get("AFFAIRS_IMPORT_INLINE", app.testing):
-        run_import(InlineJob(), import_id)
-        return
-    _start_thread(app, import_id)
+def import_task(job, import_id: int, file: str | None = None) -> dict:
+    from .services import run_import
+
+    return run_import(job, import_id, file=file)
 
 
-def _start_thread(app, import_id: int):
-    """Run the import in a thread of this process; its state lives in the
-    database. (To be replaced by core.jobs: no threads in the web process.)"""
-    import threading
+def export_task(job, **params) -> dict:
+    from .exports import run_export
 
-    def target():
-        with app.app_context():
-            try:
-                run_import(InlineJob(), import_id)
-            finally:
-                db.session.remove()
+    return run_export(job, **params)
 
-    t = threading.Thread(target=target, name=f"affairs-import-{import_id}", daemon=True)
-    t.start()
-    return t
+
+def quota_reminder_task(community_id: int) -> int:
+    from .services.reminders import visit_quota_reminders
+
+    return visit_quota_reminders(community_id)
+
+
+def tasks() -> list[Task]:
+    return [
+        Task("affairs.import", import_task, _l("Import residents or houses")),
+        Task("affairs.export", export_task, _l("Export of grid affairs")),
+    ]
+
+
+def periodic_tasks() -> list[Periodic]:
+    # Every hour on the hour: each community is told on its own weekday and
+    # hour (settings), checked by the task; a run is claimed once per slot and
+    # each reminder is de-duplicated by its key (year, week, worker).
+    return [Periodic("affairs.visit_quota", quota_reminder_task, schedule={"minute": "0"}, per_community=True)]
+
+
+def notification_kinds() -> list[NotificationKind]:
+    return [
+        NotificationKind(
+            "affairs.visit_quota",
+            _l("Weekly visit quota"),
+            description=_l("A reminder on the configured weekday when you are short of your weekly visit quota."),
+            level="warning",
+        )
+    ]

@@ -33,7 +33,6 @@ from .groups import (  # noqa: F401
 )
 from .import_run import (  # noqa: F401
     STAT_TABLES,
-    InlineJob,
     refresh_statistics,
     run_import,
     upload_path,
@@ -94,6 +93,7 @@ from .visits import (  # noqa: F401
     iso_week_of,
     previous_weeks,
     record_visit,
+    reminder_schedule,
     set_weekly_quota,
     week_bounds,
     weekly_quota,

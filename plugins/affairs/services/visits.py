@@ -51,7 +51,23 @@ def weekly_quota(community_id: int | None) -> int:
     return rows.get(None, 3)
 
 
-def set_weekly_quota(node_id: int | None, quota: int, user_id: int | None) -> None:
+DEFAULT_REMINDER = (4, 9)  # Thursday, 09:00 (district time)
+
+
+def reminder_schedule(community_id: int | None) -> tuple[int, int]:
+    """(ISO weekday, hour) of the visit-quota reminder of a community: its own
+    setting, else the district's, else Thursday 09:00."""
+    rows = {n: (d, h) for n, d, h in db.session.execute(
+        select(AffairsSetting.node_id, AffairsSetting.reminder_weekday, AffairsSetting.reminder_hour).where(
+            or_(AffairsSetting.node_id.is_(None), AffairsSetting.node_id == community_id)))}
+    own, district = rows.get(community_id, (None, None)) if community_id is not None else (None, None), rows.get(None, (None, None))
+    weekday = own[0] or district[0] or DEFAULT_REMINDER[0]
+    hour = own[1] if own[1] is not None else district[1] if district[1] is not None else DEFAULT_REMINDER[1]
+    return weekday, hour
+
+
+def set_weekly_quota(node_id: int | None, quota: int, user_id: int | None,
+                     reminder_weekday: int | None = None, reminder_hour: int | None = None) -> None:
     if quota < 0 or quota > 100:
         raise AffairsError(_("The quota is a number of visits between 0 and 100."), "weekly_quota")
     row = db.session.scalar(
@@ -63,6 +79,14 @@ def set_weekly_quota(node_id: int | None, quota: int, user_id: int | None) -> No
         row = AffairsSetting(node_id=node_id)
         db.session.add(row)
     row.weekly_quota = quota
+    if reminder_weekday is not None:
+        if not 1 <= reminder_weekday <= 7:
+            raise AffairsError(_("Choose a weekday."), "reminder_weekday")
+        row.reminder_weekday = reminder_weekday
+    if reminder_hour is not None:
+        if not 0 <= reminder_hour <= 23:
+            raise AffairsError(_("An hour from 0 to 23."), "reminder_hour")
+        row.reminder_hour = reminder_hour
     row.updated_by_id = user_id
 
 

@@ -3,19 +3,18 @@ those with personal data need their own permission."""
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core import access
+from core import access, jobs
 from core.audit import record
 from core.excel import xlsx_response
 from core.extensions import db
-from core.security import requires
-from core.web import current_community_id
+from core.security import can, requires
+from core.web import current_community_id, render
 
 from .. import exports as X
-from .. import queries as Q
 from .. import services as S
 from . import bp
 from .common import compliance_node, home_node, node_arg, today, week_arg
@@ -31,28 +30,64 @@ def _send(action: str, build, summary: str | None = None, community_id=None):
     return xlsx_response(name, headers, rows, title=title)
 
 
+def _big(kind: str, args: dict | None = None):
+    """A big export: the file at once up to X.DIRECT_LIMIT rows, else a page
+    with the button that makes it a job."""
+    args = args or {}
+    _action, audit_action, summary = X.BIG[kind]
+    if X.is_big(kind, args):
+        return render("affairs/export_job.html", kind=kind, args=args, limit=X.DIRECT_LIMIT,
+                      community_id=current_community_id())
+    return _send(audit_action, lambda: X.big_build(kind, args), _(summary) if summary else None)
+
+
+def _visit_args() -> dict:
+    return {"worker_id": current_user.id if request.args.get("mine") == "1" else None,
+            "finding": request.args.get("finding", "")}
+
+
 @bp.route("/export/residents.xlsx")
 @requires("affairs.view")
 def residents_export():
-    return _send("affairs.export.residents", lambda: X.residents(False), _("masked"))
+    return _big("residents")
 
 
 @bp.route("/export/residents-full.xlsx")
 @requires("affairs.export")
 def residents_export_full():
-    return _send("affairs.export.residents_full", lambda: X.residents(True), _("ID numbers and phones in full"))
+    return _big("residents_full")
 
 
 @bp.route("/export/houses.xlsx")
 @requires("affairs.view")
 def houses_export():
-    return _send("affairs.export.houses", X.houses)
+    return _big("houses")
 
 
 @bp.route("/export/groups.xlsx")
 @requires("affairs.export")
 def groups_export():
-    return _send("affairs.export.groups", lambda: X.groups(today()))
+    return _big("groups")
+
+
+@bp.route("/export/<kind>/job", methods=["POST"])
+@requires(None)
+def export_job(kind: str):
+    """Start a big export as a job; the file is downloaded from the job's page."""
+    if kind not in X.BIG:
+        abort(404)
+    action, _audit, summary = X.BIG[kind]
+    if not can(action):
+        abort(403)
+    args = {}
+    if kind == "visits":
+        args = {"worker_id": current_user.id if request.form.get("mine") == "1" else None,
+                "finding": request.form.get("finding", "")}
+    titles = {"residents": _("Residents (masked)"), "residents_full": _("Residents with ID numbers and phones"),
+              "houses": _("Houses"), "groups": _("Special groups"), "visits": _("Visits")}
+    job = jobs.start("affairs.export", params={"kind": kind, "args": args, "summary": _(summary) if summary else None},
+                     title=_("Export: %(what)s", what=titles[kind]), community_id=current_community_id())
+    return redirect(url_for("jobs.detail", job_id=job.id))
 
 
 @bp.route("/export/compliance.xlsx")
@@ -67,9 +102,7 @@ def compliance_export():
 @bp.route("/export/visits.xlsx")
 @requires("affairs.view")
 def visits_export():
-    stmt = Q.visits_stmt(worker_id=current_user.id if request.args.get("mine") == "1" else None,
-                         finding=request.args.get("finding", ""))
-    return _send("affairs.export.visits", lambda: X.visits(stmt))
+    return _big("visits", _visit_args())
 
 
 @bp.route("/export/checklist.xlsx")

@@ -1,4 +1,6 @@
-"""Excel import of residents and houses."""
+"""Excel import of residents and houses: the upload starts the core job
+"affairs.import"; its progress, outcome and error report are on the core
+job page (jobs.detail)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from core import access, clock, uploads
+from core import access, jobs, uploads
 from core.excel import XLSX_MIME, template_bytes
 from core.extensions import db
 from core.security import requires, scope_paths
@@ -25,9 +27,7 @@ from ..models import (
     ImportJob,
 )
 from ..queries import MODULE
-from ..tasks import start_import
 from . import bp
-from .common import audit
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -46,50 +46,23 @@ def import_start():
             paths = scope_paths("affairs.import")
             root = access.require_node(int(paths[0].strip("/").split("/")[-1]), "affairs.import", MODULE) if paths else None
             stored = uploads.save_bytes(MODULE, f.read(), ".xlsx", "imports")
-            job = ImportJob(kind=form.kind.data, mode=form.mode.data, filename=name[:255], stored_path=stored,
+            imp = ImportJob(kind=form.kind.data, mode=form.mode.data, filename=name[:255], stored_path=stored,
                             locale=str(get_locale()), scope=json.dumps(paths), user_id=current_user.id,
                             node_id=root.id if root is not None else None)
-            db.session.add(job)
-            db.session.commit()
-            start_import(job.id)
-            return redirect(url_for("affairs.import_job", job_id=job.id))
-    recent = list(db.session.scalars(access.scoped(
-        select(ImportJob).where(ImportJob.user_id == current_user.id), ImportJob, "affairs.import", community=None,
-    ).order_by(ImportJob.id.desc()).limit(5)))
+            db.session.add(imp)
+            db.session.flush()
+            title = (_("Import residents: %(name)s", name=imp.filename) if imp.kind == "residents"
+                     else _("Import houses: %(name)s", name=imp.filename))
+            job = jobs.start("affairs.import", params={"import_id": imp.id, "file": stored}, title=title,
+                             community_id=access.community_of(root) if root is not None else None)
+            return redirect(url_for("jobs.detail", job_id=job.id))
+    recent = list(db.session.execute(
+        select(jobs.Job.id, jobs.Job.title, jobs.Job.state, jobs.Job.created_at)
+        .where(jobs.Job.user_id == current_user.id, jobs.Job.task == "affairs.import")
+        .order_by(jobs.Job.id.desc()).limit(5)
+    ))
     return render("affairs/import.html", form=form, recent=recent,
                   res_cols=S.headers("residents", str(get_locale())), house_cols=S.headers("houses", str(get_locale())))
-
-
-def _job_or_404(job_id: int) -> ImportJob:
-    """The import job through the object gate (its grid, the module on there), and only its owner's."""
-    job = access.get_or_404(ImportJob, job_id, "affairs.import")
-    if job.user_id != current_user.id:
-        abort(404)
-    return job
-
-
-@bp.route("/import/<int:job_id>")
-@requires("affairs.import")
-def import_job(job_id: int):
-    job = _job_or_404(job_id)
-    stalled = (
-        job.status == "running" and job.heartbeat_at is not None
-        and (clock.utcnow() - job.heartbeat_at).total_seconds() > 300
-    )
-    pct = int(100 * job.processed_rows / job.total_rows) if job.total_rows else 0
-    return render("affairs/import_job.html", block="progress", job=job, pct=min(pct, 100), stalled=stalled)
-
-
-@bp.route("/import/<int:job_id>/errors.xlsx")
-@requires("affairs.import")
-def import_errors(job_id: int):
-    job = _job_or_404(job_id)
-    if not job.error_report:
-        abort(404)
-    audit("affairs.import.errors", job, summary=job.filename)
-    db.session.commit()
-    return Response(job.error_report, mimetype=XLSX_MIME,
-                    headers={"Content-Disposition": f"attachment; filename=import-{job.id}-errors.xlsx"})
 
 
 @bp.route("/import/template/<kind>.xlsx")

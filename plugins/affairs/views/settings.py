@@ -36,12 +36,15 @@ def settings():
             abort(404)
     # A community's own quota is a write in that community (core.access); None: the district's.
     target = access.require_node(target_id, "affairs.settings", MODULE) if target_id else None
-    qform = QuotaForm(prefix="q", weekly_quota=S.weekly_quota(target_id))
+    weekday, hour = S.reminder_schedule(target_id)
+    qform = QuotaForm(prefix="q", weekly_quota=S.weekly_quota(target_id), reminder_weekday=weekday, reminder_hour=hour)
     gform = GroupTypeForm(prefix="g")
     which = request.form.get("form")
     if request.method == "POST" and which == "quota" and qform.validate():
-        S.set_weekly_quota(target_id, qform.weekly_quota.data, current_user.id)
-        record("affairs.settings.quota", object_type="affairs_setting", summary=str(qform.weekly_quota.data), community_id=target_id)
+        S.set_weekly_quota(target_id, qform.weekly_quota.data, current_user.id,
+                           qform.reminder_weekday.data, qform.reminder_hour.data)
+        record("affairs.settings.quota", object_type="affairs_setting", community_id=target_id,
+               summary=f"{qform.weekly_quota.data} / {qform.reminder_weekday.data} {qform.reminder_hour.data}:00")
         db.session.commit()
         flash(_("The weekly quota is now %(n)s visits.", n=qform.weekly_quota.data), "success")
         return redirect(url_for("affairs.settings"))
