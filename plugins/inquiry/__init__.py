@@ -13,7 +13,17 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 
 from core.hookspecs import hookimpl
-from core.plugins import Action, Asset, Export, Module, NavItem, Panel, Widget
+from core.plugins import (
+    Action,
+    Asset,
+    Export,
+    Module,
+    NavItem,
+    NotificationKind,
+    Panel,
+    Periodic,
+    Widget,
+)
 
 HERE = Path(__file__).parent
 ADMINS = ("district_admin", "community_admin")
@@ -152,3 +162,19 @@ def wangge_demo_data(scale, rng, report):
     from .demo import build
 
     build(scale, rng, report)
+
+
+@hookimpl
+def wangge_periodic_tasks():
+    from . import tasks
+
+    return [Periodic("inquiry.deadlines", tasks.deadline_reminders, schedule={"hour": "8", "minute": "0"})]
+
+
+@hookimpl
+def wangge_notification_kinds():
+    return [
+        NotificationKind("inquiry.deadline_near", _l("A problem of my unit is due by the next working day"),
+                         level="warning"),
+        NotificationKind("inquiry.overdue", _l("A problem of my unit is past its deadline"), level="danger"),
+    ]

@@ -119,3 +119,35 @@ def test_deadline_warnings_name_tomorrows_and_passed_deadlines(world):
     svc.report_result(due_mon, world.power_handler, "已修好")
     db.session.commit()
     assert {w.ref for w in svc.deadline_warnings(c1.id, D(2026, 3, 6))} == {due_tue.ref}
+
+
+def test_the_morning_run_tells_the_unit_s_handlers_once_yellow_then_red(world):
+    from core.jobs import run_periodic
+    from core.notify.models import Notification
+
+    c1, c2 = world.tree.communities
+    with clock.frozen("2026-03-01 23:30"):
+        due_tue = issue(world, days=1)  # due Tuesday 3 March, held by the power company
+    # Monday 2 March, 08:00 Beijing (00:00 UTC): Tuesday's deadline is tomorrow.
+    with clock.frozen("2026-03-02 00:00"):
+        run_periodic("inquiry.deadlines")
+        run_periodic("inquiry.deadlines", "2026-03-02 00:01")  # a second run sends nothing new
+    notes = list(db.session.scalars(select(Notification).where(Notification.user_id == world.power_handler.id)))
+    assert [(n.kind, n.params["ref"]) for n in notes] == [("inquiry.deadline_near", due_tue.ref)]
+    # Other units' handlers are not told.
+    assert db.session.scalar(select(Notification).where(Notification.user_id == world.handler.id)) is None
+    # Thursday 5 March: it has passed — a red warning; the module switched off in c1 sends nothing more.
+    with clock.frozen("2026-03-05 00:00"):
+        run_periodic("inquiry.deadlines")
+    kinds = [n.kind for n in db.session.scalars(
+        select(Notification).where(Notification.user_id == world.power_handler.id).order_by(Notification.id))]
+    assert kinds == ["inquiry.deadline_near", "inquiry.overdue"]
+    from core.modules import set_enabled
+
+    set_enabled(c1.id, "inquiry", False, None)
+    db.session.commit()
+    with clock.frozen("2026-03-05 00:00"):
+        db.session.execute(Notification.__table__.delete())
+        db.session.commit()
+        run_periodic("inquiry.deadlines", "2026-03-05 00:02")
+    assert db.session.scalar(select(Notification)) is None
