@@ -149,7 +149,9 @@ def wangge_report_problem(node_id, description, reporter_name, reporter_phone, c
     if node is None:
         return None
     user = db.session.get(User, user_id) if user_id else None
-    ch = channel if channel in ("grid_worker", "visit", "staff", "resident", "open311") else "visit"
+    from .models import CHANNELS
+
+    ch = channel if channel in CHANNELS else "visit"
     problem = services.create_problem(
         node=node, description=description, channel=ch, user=user, reporter_name=reporter_name or "",
         reporter_phone=reporter_phone or "", source_ref=source_ref or "",

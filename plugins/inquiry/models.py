@@ -43,7 +43,8 @@ STATES = (
 )
 OPEN_STATES = ("new", "returned", "triaged", "issued", "claimed", "reported")
 RUNNING_STATES = ("issued", "claimed", "reported")  # the clock runs
-CHANNELS = ("grid_worker", "visit", "staff", "resident", "open311")
+# "station": an opinion taken at a pioneer station (opinion-post mode), handed over by hook.
+CHANNELS = ("grid_worker", "visit", "staff", "resident", "open311", "station")
 PRIORITIES = ("normal", "urgent")
 OUTCOMES = ("satisfied", "basically_satisfied", "dissatisfied", "unreachable")
 # The states in which the responsible unit's handlers see a problem.

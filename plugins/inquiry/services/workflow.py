@@ -47,6 +47,7 @@ CHANNEL_TITLES = {
     "staff": _l("Community staff"),
     "resident": _l("Resident (public form)"),
     "open311": _l("Open311 API"),
+    "station": _l("Pioneer station (opinion post)"),
 }
 PRIORITY_TITLES = {"normal": _l("Normal"), "urgent": _l("Urgent")}
 OUTCOME_TITLES = {

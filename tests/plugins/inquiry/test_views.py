@@ -272,6 +272,11 @@ def test_visit_hook_creates_a_problem(app, world):
                              user_id=world.worker.id, source_ref="visit:1")
     assert ref and ref.startswith("WZ")
     assert db.session.scalar(select(Problem).where(Problem.ref == ref)).channel == "visit"
+    # An opinion taken at a pioneer station keeps its channel.
+    ref = call_for_community(app, "wangge_report_problem", world.tree.communities[0].id, node_id=node(world).id,
+                             description="驿站收集：楼道堆物", reporter_name="王五", reporter_phone="", channel="station",
+                             user_id=None, source_ref="station:1")
+    assert db.session.scalar(select(Problem).where(Problem.ref == ref)).channel == "station"
     set_enabled(world.tree.communities[0].id, "inquiry", False, None)
     db.session.commit()
     from flask import g
