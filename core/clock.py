@@ -5,7 +5,7 @@ Instants are stored in UTC as naive datetimes (the database columns are
 a deadline, the visit week, a leave period, a form default, a report month —
 is a date in the district's time zone (``TIMEZONE``, default
 ``Asia/Shanghai``). On a server whose clock runs in UTC, 00:00–08:00 Beijing
-time is still "yesterday" for ``date.today()``: ask this module instead.
+time is still "yesterday" by the server's own local date: ask this module instead.
 
 Tests freeze the clock with :func:`frozen`::
 

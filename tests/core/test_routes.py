@@ -140,7 +140,7 @@ def test_every_state_change_without_a_csrf_token_is_refused_and_saves_nothing(cs
             resp = client.open(url, method=method, data={"name": "x", "title": "x", "enabled": "0"})
             tried.append(f"{method} {url}")
             assert resp.status_code == 400, f"{method} {url} ({rule.endpoint}) answered {resp.status_code}"
-            assert "请求无法处理" in resp.get_data(as_text=True)  # the 400 page, in Chinese
+            assert "页面已过期" in resp.get_data(as_text=True)  # the expired-form (CSRF) page, in Chinese
     assert row_counts() == before
     assert "POST /logout" in tried and "POST /admin/modules/switch" in tried
     if "noticeboard" in app.extensions["wangge"].registry.modules:
