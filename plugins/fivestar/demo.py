@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import struct
+import zlib
 
 from sqlalchemy import insert, select
 
-from core import clock
+from core import clock, uploads
 from core.demo import Names
 from core.extensions import db
 from core.models import GridNode, RoleGrant, User, utcnow
 
-from .models import ManualRecord, QuarterFiling, RatingResponse, RatingRound
+from .models import MODULE, ManualRecord, QuarterFiling, RatingResponse, RatingRound
 from .services import batches as batches_svc
 from .services import month_end, quarter_months, scoring
 from .services import records as records_svc
@@ -40,6 +42,17 @@ TITLES = [("service", "清理楼道杂物"), ("publicity", "垃圾分类宣传")
           ("problem", "协调解决楼道灯不亮"), ("service", "帮扶空巢老人"), ("duty", "先锋驿站值守"),
           ("publicity", "反诈宣传进小区"), ("problem", "疏通小区排水沟")]
 CONFIRMERS = ["楼栋长", "网格员", "小区党支部书记", "物业项目经理", "社区居委会"]
+
+
+def _png(rgb: tuple[int, int, int]) -> bytes:
+    """A small one-colour PNG: the demo's stand-in for a photographed confirmation sheet."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    w = h = 8
+    raw = b"".join(b"\x00" + bytes(rgb) * w for _ in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def _members(rng: random.Random, names: Names, communities) -> dict[int, list[int]]:
@@ -90,6 +103,11 @@ def build(scale, rng: random.Random, report) -> None:
     home = dict(db.session.execute(select(RoleGrant.user_id, RoleGrant.node_id).where(
         RoleGrant.role == "member", RoleGrant.user_id.in_([m for _c, m in everyone]))).all())
 
+    # Evidence: one stored confirmation sheet a community (through core.uploads), so
+    # every demo record's evidence link answers.
+    sheets = {c.id: {"evidence_file": uploads.save_bytes(MODULE, _png((200, 60 + 10 * (i % 15), 60)), ".png"),
+                     "evidence_name": "确认单.png", "evidence_type": "image/png"}
+              for i, c in enumerate(communities)}
     # Records: 3 a month meet the criteria (3 × 3 points × 3 months = 27 a quarter), 2 do not.
     rows = []
     for cid, m in everyone:
@@ -100,14 +118,15 @@ def build(scale, rng: random.Random, report) -> None:
                 rows.append({"node_id": home.get(m, cid), "community_id": cid, "member_id": m,
                              "day": month + dt.timedelta(days=rng.randrange(2, 26)), "hours": rng.choice((1, 1.5, 2, 3)),
                              "kind": kind, "title": title, "note": f"{rng.choice(CONFIRMERS)}确认",
-                             "created_at": utcnow()})
+                             "created_at": utcnow(), **sheets[cid]})
     # A few recent records, not yet scored, for trying "compute now".
     today = clock.today()
     for cid, m in everyone[: 6 * MEMBERS_PER_COMMUNITY]:
         kind, title = rng.choice(TITLES)
         rows.append({"node_id": home.get(m, cid), "community_id": cid, "member_id": m,
                      "day": today - dt.timedelta(days=rng.randrange(1, 40)), "hours": 2, "kind": kind,
-                     "title": title, "note": f"{rng.choice(CONFIRMERS)}确认", "created_at": utcnow()})
+                     "title": title, "note": f"{rng.choice(CONFIRMERS)}确认", "created_at": utcnow(),
+                     **sheets[cid]})
     db.session.execute(insert(ManualRecord), rows)
 
     # Rating rounds: five ratings a member a round; the batch's members rate at least 4.6.

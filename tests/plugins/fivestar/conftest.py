@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from core.extensions import db
-from core.plugins import ServiceRecord
+from core.plugins import ServiceRecord, builtin_plugin_names
 from tests import factories
 from tests.core.fakes import module_plugin
 
@@ -79,10 +79,15 @@ def world(app):
 
 @pytest.fixture
 def make_world(app_factory):
-    """make(*fake_plugins) -> (app, world): an app with the built-in modules plus fakes."""
+    """make(*fake_plugins) -> (app, world): an app with the built-in modules plus
+    fakes; a built-in module named like a fake (the real stations or orders,
+    when installed) is left out so the fake stands in for it."""
     ctxs = []
 
     def make(*plugins, **config):
+        fakes = {p.__name__ for p in plugins}
+        config.setdefault("PLUGINS", [n.removeprefix("plugins.") for n in builtin_plugin_names()
+                                      if n.removeprefix("plugins.") not in fakes])
         app = app_factory(extra_plugins=list(plugins), **config)
         ctx = app.app_context()
         ctx.push()
