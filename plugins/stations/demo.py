@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import struct
+import zlib
 
 from sqlalchemy import func, insert, select
 
@@ -19,6 +21,7 @@ from core import clock
 from core.extensions import db
 from core.grid.services import fix_sequence
 from core.models import GridNode, Organisation, RoleGrant, User, utcnow
+from core.uploads import save_bytes
 
 from .models import (
     BranchMember,
@@ -98,6 +101,7 @@ def build(scale, rng: random.Random, report):
     stations, served, claims = [], [], []
     kinds = list(KIND_NAMES)
     used = set()
+    photo = save_bytes("stations", _picture(), ".png")  # one stored picture, linked by every demo station
     for i in range(STATIONS * scale):
         c = communities[i % len(communities)]
         es = estates.get(c.id) or [c]
@@ -110,7 +114,7 @@ def build(scale, rng: random.Random, report):
         stations.append({"id": sid, "node_id": e.id, "community_id": c.id, "name": name, "kind": kind,
                          "address": e.address or c.address or "", "opening_hours": "每日 8:30-17:30",
                          "mode": "opinion" if i % 13 == 5 else "service", "weight": 1.5 if i % 10 == 0 else 1.0,
-                         "cutoff_hours": 2, "created_at": now, "version": 1})
+                         "cutoff_hours": 2, "photo": photo, "created_at": now, "version": 1})
         served.append({"station_id": sid, "node_id": e.id})
         if len(es) > 1 and i % 2 == 0:  # one-to-many: also the next estate
             served.append({"station_id": sid, "node_id": es[(es.index(e) + 1) % len(es)].id})
@@ -188,6 +192,29 @@ def build(scale, rng: random.Random, report):
     worked = sum(1 for s in signups if s["outcome"] == "worked")
     report(f"  stations: {len(stations)} stations, {len(claims)} claims, {len(users)} Party-member volunteers, "
            f"{len(shifts)} shifts, {len(signups)} sign-ups ({worked} worked)")
+
+
+def _picture(width: int = 160, height: int = 100) -> bytes:
+    """A small PNG drawn here (no image library): a red-roofed station on a pale sky."""
+    def pixel(x, y):
+        roof = 30 <= y < 50 and abs(x - width // 2) < (y - 20) * 2
+        wall = 50 <= y < 90 and 40 <= x < 120
+        door = 65 <= y < 90 and 72 <= x < 88
+        if door:
+            return b"\x6b\x3a\x1e"
+        if wall:
+            return b"\xf4\xe9\xd8"
+        if roof:
+            return b"\xc8\x1e\x1e"
+        return b"\x9c\xc9\x6b" if y >= 90 else b"\xdc\xec\xf8"
+
+    rows = b"".join(b"\x00" + b"".join(pixel(x, y) for x in range(width)) for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
 
 
 def _medicine(stations, scale, rng, names, today, now):
