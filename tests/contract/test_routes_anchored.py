@@ -17,6 +17,10 @@ CORE_UNANCHORED = {
     "org_id": "organisations are district-wide (departments, companies, partner units)",
     "seat_id": "a committee seat, always under its community's node_id (gated by the node)",
     "leave_id": "a leave, always under its grid's node_id (gated by the node)",
+    # A user's own objects: not on the grid at all, gated by owner (anyone else gets a 404,
+    # nothing changes) — proved in tests/core/test_own_objects.py, test_jobs.py, test_notify.py.
+    "note_id": "inbox: the signed-in user's own notification (inbox._own: owner or 404)",
+    "job_id": "jobs: the signed-in user's own background job (jobs._own: starter or 404)",
 }
 
 
