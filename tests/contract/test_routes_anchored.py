@@ -7,6 +7,9 @@ listed here, each with the reason it needs no grid anchor."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+
+from core.extensions import db
 
 from . import world as w
 
@@ -54,3 +57,25 @@ def test_every_integer_route_argument_is_anchored(module):
         f"{module}: routes take integer ids that no anchored model names in url_args "
         "(anchor the model with core.access.anchored(..., url_args=(...)))"
     )
+
+
+@pytest.mark.parametrize("module", [pytest.param("affairs", marks=w.pending("affairs"))])
+def test_the_affairs_exemptions_are_gated_as_their_reasons_say(world, client, as_user, module):
+    """item_admission is refused to a community admin (and changes nothing);
+    a worker of community A is a 404 to community B's admin, seen by A's."""
+    from core.models import RoleGrant, User
+    from plugins.affairs.models import AffairItem
+
+    with world.app.app_context():
+        item = db.session.scalar(select(AffairItem).order_by(AffairItem.id))
+        worker = db.session.scalar(select(User.id).where(User.username == world.worker_a))
+        assert item is not None and worker is not None
+        item_id, admitted = item.id, item.admitted
+        assert db.session.scalar(select(RoleGrant.id).where(RoleGrant.user_id == worker)) is not None
+    as_user(world.admin_a)
+    assert client.post(f"/affairs/items/{item_id}/admission", data={"admitted": "0" if admitted else "1"}).status_code in (403, 404)
+    with world.app.app_context():
+        assert db.session.get(AffairItem, item_id).admitted == admitted
+    assert client.get(f"/affairs/compliance/workers/{worker}").status_code == 200
+    as_user(world.admin_b)
+    assert client.get(f"/affairs/compliance/workers/{worker}").status_code == 404
