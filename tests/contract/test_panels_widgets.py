@@ -39,10 +39,10 @@ def _node(world, level):
 
 def _users(world, app, endpoint, with_community=True):
     """The users in scope who may use the endpoint: the district admin, and the
-    community admin, a grid worker and a handler of community A."""
+    community admin, a grid worker, a handler and a Party member of community A."""
     names = [world.district_admin]
     if with_community:
-        names += [world.admin_a, world.worker_a, world.handler]
+        names += [world.admin_a, world.worker_a, world.handler, world.member_a]
     users = [u for u in names if checks.may_use(u, app, endpoint)]
     assert users, f"{endpoint}: no user of the contract world may use it"
     return users

@@ -32,6 +32,7 @@ class World:
     outsider_handler: str
     worker_a: str = "worker"  # the demo's grid worker of community A's first estate
     handler: str = "handler"  # the demo's handler of a department
+    member_a: str = "member"  # the demo's Party member, granted "member" on community A
 
 
 @functools.lru_cache(maxsize=1)
