@@ -81,7 +81,10 @@ def round_link(round_id):
     """A fresh one-time link (and its QR code) for a resident to rate a member."""
     rnd = access.get_or_404(RatingRound, round_id, "fivestar.score")
     member_id = request.args.get("member", type=int)
-    if member_id is None or member_id not in {m.id for m in records_svc.members_of(rnd.community_id)}:
+    if member_id is None:  # no member chosen yet: the round page, where one is chosen
+        return render("fivestar/round.html", block="link", rnd=rnd, link=None) \
+            if request.headers.get("HX-Request") else _round_page(rnd)
+    if member_id not in {m.id for m in records_svc.members_of(rnd.community_id)}:
         abort(404)
     url = url_for("fivestar.rate", token=ratings_svc.make_token(rnd, member_id), _external=True)
     qr = segno.make(url, error="m").svg_inline(scale=4, dark="#111", light="#fff")
