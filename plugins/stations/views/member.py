@@ -84,10 +84,13 @@ def drop(signup_id):
 
 
 @bp.route("/signups/<int:signup_id>/swap", methods=["GET", "POST"])
-@requires("stations.signup")
+@requires(None)
 def swap(signup_id):
     su = access.get_or_404(Signup, signup_id)
-    if su.member_id != current_user.id:
+    if su.member_id != current_user.id or not can("stations.signup"):
+        # Someone else's slot (in scope): its shift page, where organisers decide swaps.
+        if request.method == "GET" and can("stations.organise", su.shift.station.node):
+            return redirect(url_for("stations.shift", shift_id=su.shift_id))
         from flask import abort
 
         abort(404)
