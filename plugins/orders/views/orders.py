@@ -216,10 +216,12 @@ def _photo_of(storage):
 
 
 @bp.route("/takes/<int:take_id>/report", methods=["GET", "POST"])
-@requires("orders.take")
+@requires("orders.view")
 def report(take_id):
-    row = access.get_or_404(Take, take_id, "orders.take")
-    if row.member_id != current_user.id:
+    # The report is the member's own: anyone else who may see the order
+    # (staff looking on, another member) is sent back to it, not refused.
+    row = access.get_or_404(Take, take_id)
+    if row.member_id != current_user.id or not can("orders.take"):
         return _back(row.order, _("Only the member who took the order can report it."), "error")
     form = ReportForm()
     if request.method == "GET":
@@ -269,9 +271,8 @@ def return_report(take_id):
 def photo(take_id):
     row = access.get_or_404(Take, take_id)
     if not row.photo:
-        from flask import abort
-
-        abort(404)
+        # No photo sent (yet): back to the order rather than an error page.
+        return _back(row.order, _("This report has no photo."), "info")
     return uploads.send(row.photo, mimetype="image/png" if row.photo.endswith(".png") else "image/jpeg")
 
 
