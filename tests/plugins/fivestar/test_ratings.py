@@ -50,12 +50,14 @@ def test_a_rating_link_rates_once_and_refuses_a_second_rating(world, client, app
 
 def test_the_database_refuses_a_second_response_even_when_two_arrive_at_once(world, app):
     rnd = _round(world)
+    # Read in the main thread: touching the expired objects in the threads would share its session.
+    round_model, round_id, member_id = type(rnd), rnd.id, world.m1.id
     errors, done = [], []
 
     def rate():
         with app.app_context(), clock.frozen(NOW):
             try:
-                ratings_svc.submit(rnd=db.session.get(type(rnd), rnd.id), member_id=world.m1.id,
+                ratings_svc.submit(rnd=db.session.get(round_model, round_id), member_id=member_id,
                                    resident_key="link:same", stars=[5, 5], opinion="", channel="link")
                 commit("s0")
                 done.append(1)
