@@ -148,7 +148,3 @@ def admin_community_ids() -> set[int] | None:
         if len(parts) >= 2:
             ids.add(parts[1])
     return ids
-
-
-# Old private name, kept until every caller uses grants().
-_grants = grants
